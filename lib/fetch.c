@@ -1,0 +1,376 @@
+/*
+ * fetch.c - one lookup's requests to the central API.
+ *
+ * Safe inside sshd's monitor: no signals (CURLOPT_NOSIGNAL, sshd's
+ * LoginGraceTime alarm is live), no redirects, no protocol but https (http
+ * only to loopback when AllowHTTP says so), a hard size cap and a hard
+ * deadline for the whole lookup across every URL, and the easy handle is
+ * cleaned up before returning so no socket outlives the call.
+ */
+#include "config.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "keyfleet.h"
+#include "fetch.h"
+#include "log.h"
+#include "util.h"
+
+#define KF_ETAG_MAX	256
+#define KF_CTYPE_MAX	128
+
+struct transfer {
+	struct kf_response	*resp;
+	int			 too_big;
+};
+
+static int curl_ready;
+
+static long
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct transfer *t = arg;
+	size_t n = size * nmemb;
+
+	if (kf_buf_append(&t->resp->body, data, n) != 0) {
+		t->too_big = t->resp->body.max != 0 &&
+		    t->resp->body.len + n > t->resp->body.max;
+		return 0;	/* aborts the transfer: reject, never truncate */
+	}
+	return n;
+}
+
+/* Keeps a header value only when it is short, visible ASCII. */
+static char *
+header_value(const char *v, size_t n, size_t max)
+{
+	char *s;
+	size_t i;
+
+	while (n > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
+	while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' ||
+	    v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n > max)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			return NULL;
+	}
+	if ((s = malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(s, v, n);
+	s[n] = '\0';
+	return s;
+}
+
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct transfer *t = arg;
+	size_t n = size * nmemb;
+
+	if (n > 5 && strncasecmp(data, "ETag:", 5) == 0) {
+		free(t->resp->etag);
+		t->resp->etag = header_value(data + 5, n - 5, KF_ETAG_MAX);
+	} else if (n > 13 && strncasecmp(data, "Content-Type:", 13) == 0) {
+		free(t->resp->content_type);
+		t->resp->content_type = header_value(data + 13, n - 13,
+		    KF_CTYPE_MAX);
+	}
+	return n;
+}
+
+static void
+response_reset(struct kf_response *resp, size_t max)
+{
+	kf_response_clear(resp);
+	kf_buf_init(&resp->body, max);
+}
+
+/* Wipes what libcurl was given of the token before the list is freed. */
+static void
+free_headers(struct curl_slist *headers)
+{
+	struct curl_slist *h;
+
+	for (h = headers; h != NULL; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
+	curl_slist_free_all(headers);
+}
+
+static int
+build_headers(const struct kf_config *cfg, const char *token,
+    const char *etag, struct curl_slist **out)
+{
+	struct curl_slist *h = NULL, *n;
+	struct kf_buf line;
+	int r = KF_ERR_NOMEM;
+
+	kf_buf_init(&line, 0);
+	*out = NULL;
+	if ((h = curl_slist_append(h, "Accept: application/jose, "
+	    "application/json;q=0.9, text/plain;q=0.5")) == NULL)
+		goto out;
+	line.len = 0;
+	if (kf_buf_puts(&line, "Keyfleet-Host: ") != 0 ||
+	    kf_buf_puts(&line, cfg->hostname) != 0 ||
+	    (n = curl_slist_append(h, line.data)) == NULL)
+		goto out;
+	h = n;
+	if (etag != NULL) {
+		line.len = 0;
+		if (kf_buf_puts(&line, "If-None-Match: ") != 0 ||
+		    kf_buf_puts(&line, etag) != 0 ||
+		    (n = curl_slist_append(h, line.data)) == NULL)
+			goto out;
+		h = n;
+	}
+	if (token != NULL) {
+		line.len = 0;
+		if (kf_buf_puts(&line, "Authorization: Bearer ") != 0 ||
+		    kf_buf_puts(&line, token) != 0 ||
+		    (n = curl_slist_append(h, line.data)) == NULL)
+			goto out;
+		h = n;
+	}
+	*out = h;
+	h = NULL;
+	r = 0;
+ out:
+	kf_buf_free(&line);	/* wipes the token copy */
+	free_headers(h);
+	return r;
+}
+
+static int
+setup_handle(CURL *c, const struct kf_config *cfg, const char *url,
+    struct curl_slist *headers, struct transfer *t, long remaining_ms)
+{
+	const char *protocols = "https";
+	CURLcode e = CURLE_OK;
+
+	if (strncasecmp(url, "http://", 7) == 0)
+		protocols = "http";
+#define SET(opt, val) do { if (e == CURLE_OK) e = curl_easy_setopt(c, opt, val); } while (0)
+	SET(CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SET(CURLOPT_PROTOCOLS_STR, protocols);
+#else
+	SET(CURLOPT_PROTOCOLS, strcmp(protocols, "http") == 0 ?
+	    CURLPROTO_HTTP : CURLPROTO_HTTPS);
+#endif
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_NOPROGRESS, 1L);
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_HTTPGET, 1L);
+	SET(CURLOPT_USERAGENT, "keyfleet/" PACKAGE_VERSION);
+	SET(CURLOPT_HTTPHEADER, headers);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms < remaining_ms ?
+	    cfg->connect_timeout_ms : remaining_ms);
+	SET(CURLOPT_TIMEOUT_MS, remaining_ms);
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_response_size);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_WRITEDATA, t);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	SET(CURLOPT_HEADERDATA, t);
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (cfg->ca_file != NULL)
+		SET(CURLOPT_CAINFO, cfg->ca_file);
+	if (cfg->client_cert != NULL) {
+		SET(CURLOPT_SSLCERT, cfg->client_cert);
+		SET(CURLOPT_SSLKEY, cfg->client_key);
+	}
+	if (cfg->pinned_pubkey != NULL)
+		SET(CURLOPT_PINNEDPUBLICKEY, cfg->pinned_pubkey);
+#undef SET
+	return e == CURLE_OK ? 0 : KF_ERR_FETCH;
+}
+
+void
+kf_response_clear(struct kf_response *resp)
+{
+	kf_buf_free(&resp->body);
+	free(resp->etag);
+	free(resp->content_type);
+	free(resp->url);
+	memset(resp, 0, sizeof(*resp));
+}
+
+int
+kf_url_expand(const char *tmpl, const char *user, const char *host,
+    char **out)
+{
+	struct kf_buf b;
+	const char *p;
+	int r = 0;
+
+	*out = NULL;
+	kf_buf_init(&b, 8192);
+	for (p = tmpl; *p != '\0' && r == 0; p++) {
+		if (*p != '%') {
+			r = kf_buf_putc(&b, *p);
+			continue;
+		}
+		switch (*++p) {
+		case 'u':
+			r = kf_percent_encode(&b, user);
+			break;
+		case 'H':
+			r = kf_percent_encode(&b, host);
+			break;
+		case '%':
+			r = kf_buf_putc(&b, '%');
+			break;
+		default:
+			r = KF_ERR_INVAL;	/* the config parser forbids it */
+			break;
+		}
+	}
+	if (r == 0 && (*out = kf_buf_take(&b)) == NULL)
+		r = KF_ERR_NOMEM;
+	kf_buf_free(&b);
+	return r;
+}
+
+int
+kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
+    kf_fetch_accept_fn *accept, void *arg, struct kf_response *resp)
+{
+	const struct kf_config *cfg = ctx->cfg;
+	struct curl_slist *headers = NULL;
+	struct transfer t;
+	char *token = NULL, *url = NULL;
+	long start, remaining, status;
+	CURLcode e;
+	CURL *c = NULL;
+	size_t i;
+	int r, last = KF_ERR_UNAVAILABLE;
+
+	memset(resp, 0, sizeof(*resp));
+	start = monotonic_ms();
+	if (!curl_ready) {
+		/* Once per process and never cleaned up: PAM may be reloaded. */
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return KF_ERR_FETCH;
+		curl_ready = 1;
+	}
+	if ((r = kf_config_read_token(ctx, cfg, &token)) != 0)
+		return r;
+	r = build_headers(cfg, token, etag, &headers);
+	kf_free_secret(token);
+	if (r != 0)
+		return r;
+	if ((c = curl_easy_init()) == NULL) {
+		last = KF_ERR_NOMEM;
+		goto out;
+	}
+
+	for (i = 0; i < cfg->urls.n; i++) {
+		free(url);
+		url = NULL;
+		if ((remaining = cfg->timeout_ms - (monotonic_ms() - start)) <= 0) {
+			kf_log(ctx, KF_LOG_INFO, "user %s: Timeout reached "
+			    "before %s was tried", user, cfg->urls.v[i]);
+			last = KF_ERR_TIMEOUT;
+			break;
+		}
+		if ((r = kf_url_expand(cfg->urls.v[i], user, cfg->hostname,
+		    &url)) != 0) {
+			last = r;
+			goto out;
+		}
+		if (strncasecmp(url, "https://", 8) != 0 &&
+		    !kf_url_host_is_loopback(url)) {
+			kf_log(ctx, KF_LOG_ERROR, "user %s: %s: refusing "
+			    "http:// to a host that is not loopback", user, url);
+			last = KF_ERR_CONFIG;
+			continue;
+		}
+		response_reset(resp, cfg->max_response_size);
+		memset(&t, 0, sizeof(t));
+		t.resp = resp;
+		curl_easy_reset(c);
+		if ((r = setup_handle(c, cfg, url, headers, &t, remaining)) != 0) {
+			kf_log(ctx, KF_LOG_ERROR, "user %s: %s: libcurl refused "
+			    "an option", user, url);
+			last = r;
+			continue;
+		}
+		kf_log(ctx, KF_LOG_DEBUG, "user %s: GET %s%s", user, url,
+		    etag != NULL ? " (conditional)" : "");
+		e = curl_easy_perform(c);
+		if (e == CURLE_FILESIZE_EXCEEDED || t.too_big) {
+			kf_log(ctx, KF_LOG_INFO, "user %s: %s: response larger "
+			    "than MaxResponseSize (%zu bytes), rejected", user,
+			    url, cfg->max_response_size);
+			last = KF_ERR_TOOBIG;
+			continue;
+		}
+		if (e == CURLE_OPERATION_TIMEDOUT) {
+			kf_log(ctx, KF_LOG_INFO, "user %s: %s: timed out", user,
+			    url);
+			last = KF_ERR_TIMEOUT;
+			continue;
+		}
+		if (e != CURLE_OK) {
+			kf_log(ctx, KF_LOG_INFO, "user %s: %s: %s", user, url,
+			    curl_easy_strerror(e));
+			last = KF_ERR_FETCH;
+			continue;
+		}
+		status = 0;
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		resp->status = status;
+		resp->url = url;
+		url = NULL;
+		if (status == 404 || (status == 304 && etag != NULL)) {
+			kf_log(ctx, KF_LOG_VERBOSE, "user %s: %s: HTTP %ld", user,
+			    resp->url, status);
+			last = 0;
+			break;
+		}
+		if (status != 200) {
+			kf_log(ctx, KF_LOG_INFO, "user %s: %s: HTTP status %ld",
+			    user, resp->url, status);
+			last = KF_ERR_HTTP;
+			continue;
+		}
+		if (resp->body.data == NULL &&
+		    (r = kf_buf_append(&resp->body, "", 0)) != 0) {
+			last = r;
+			goto out;
+		}
+		if ((r = accept(arg, resp)) == 0) {
+			last = 0;
+			break;
+		}
+		last = r;
+	}
+ out:
+	free(url);
+	if (c != NULL)
+		curl_easy_cleanup(c);
+	free_headers(headers);
+	if (last != 0)
+		kf_response_clear(resp);
+	return last;
+}

@@ -1,0 +1,39 @@
+/* fetch.h - asking the central API, over HTTPS with libcurl. */
+#ifndef KF_FETCH_H
+#define KF_FETCH_H
+
+#include "config_file.h"
+#include "ctx.h"
+#include "util.h"
+
+struct kf_response {
+	long		 status;	/* 200, 304 or 404 */
+	struct kf_buf	 body;
+	char		*etag;		/* NULL when the server sent none */
+	char		*content_type;	/* NULL when the server sent none */
+	char		*url;		/* the expanded URL that answered */
+};
+
+/*
+ * Judges a 200 response before it is taken: returns 0 to take it, or a
+ * negative code (after logging why) to fail over to the next URL.
+ */
+typedef int kf_fetch_accept_fn(void *arg, const struct kf_response *resp);
+
+/*
+ * Asks each configured URL in turn until one gives an answer that counts:
+ * a 200 that accept() takes, a 304 (only when etag was sent) or a 404.
+ * Connection and TLS errors, other statuses and rejected bodies fail over
+ * to the next URL; all of it within the configured Timeout.  Every
+ * failure is logged with the user, the URL and the reason.  Returns 0 with
+ * *resp filled (release it with kf_response_clear()), or the last failure.
+ */
+int	kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
+	    kf_fetch_accept_fn *accept, void *arg, struct kf_response *resp);
+void	kf_response_clear(struct kf_response *resp);
+
+/* Expands %u, %H and %% in a URL template. */
+int	kf_url_expand(const char *tmpl, const char *user, const char *host,
+	    char **out);
+
+#endif /* KF_FETCH_H */
