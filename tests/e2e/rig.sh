@@ -1,0 +1,231 @@
+# rig.sh - a real sshd on loopback, wired to keyfleet, with the test API.
+#
+# Sourced by the end-to-end tests and by scripts/demo.  Everything it
+# starts is recorded and stopped by PID in rig_cleanup; every user and
+# file it creates outside its own directory is removed again.
+#
+# Needs: root, /usr/sbin/sshd, ssh, ssh-keygen, openssl, python3.
+
+RIG=
+RIG_SSHD_PORT=
+RIG_API_PORT=
+RIG_PAM_SERVICE=
+RIG_USERS_CREATED=
+RIG_KEYFLEET_USER_CREATED=
+RIG_PYTHON=${PYTHON:-}
+
+rig_log() {
+	printf '%s\n' "$*" >&2
+}
+
+rig_die() {
+	rig_log "rig: $*"
+	exit 99	# automake: a hard error, never mistaken for a skip
+}
+
+# Exits 77 (skipped) when not root, unless KF_REQUIRE_E2E=1 (CI), where a
+# test that cannot run is a failure.
+rig_require_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		if [ "${KF_REQUIRE_E2E:-0}" = 1 ]; then
+			rig_log "rig: end-to-end tests must run as root here (KF_REQUIRE_E2E=1)"
+			exit 1
+		fi
+		rig_log "rig: SKIP: end-to-end tests need root (a real sshd)"
+		exit 77
+	fi
+	for tool in /usr/sbin/sshd ssh ssh-keygen openssl useradd; do
+		command -v "$tool" >/dev/null 2>&1 ||
+		    rig_die "missing $tool (install openssh-server, openssh-client, openssl, passwd)"
+	done
+	if [ -z "$RIG_PYTHON" ]; then
+		if [ -x /usr/bin/python3 ]; then
+			RIG_PYTHON=/usr/bin/python3
+		else
+			RIG_PYTHON=$(command -v python3) || rig_die "missing python3"
+		fi
+	fi
+}
+
+# Creates the rig directory: root-owned and 0755 all the way up, as sshd's
+# safe_path() demands for the AuthorizedKeysCommand.
+rig_init() {
+	mkdir -p /run
+	RIG=$(mktemp -d /run/kf-test.XXXXXX) || rig_die "mktemp failed"
+	chmod 755 "$RIG"
+	mkdir -m 755 "$RIG/bin" "$RIG/sbin" "$RIG/api" "$RIG/home"
+	mkdir -m 755 "$RIG/tls"
+	mkdir -m 700 "$RIG/keys"
+	trap rig_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+rig_cleanup() {
+	local pidfile pid u
+	set +e
+	for pidfile in "$RIG/sshd.pid" "$RIG/api.pid"; do
+		[ -f "$pidfile" ] || continue
+		pid=$(cat "$pidfile" 2>/dev/null)
+		[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	done
+	for u in $RIG_USERS_CREATED; do
+		userdel -r "$u" >/dev/null 2>&1
+	done
+	if [ -n "$RIG_KEYFLEET_USER_CREATED" ]; then
+		userdel keyfleet >/dev/null 2>&1
+	fi
+	[ -n "$RIG_PAM_SERVICE" ] && rm -f "/etc/pam.d/$RIG_PAM_SERVICE"
+	if [ -n "$RIG" ] && [ -d "$RIG" ]; then
+		if [ "${KF_KEEP_RIG:-0}" = 1 ]; then
+			rig_log "rig: kept $RIG (KF_KEEP_RIG=1)"
+		else
+			rm -rf "$RIG"
+		fi
+	fi
+}
+
+# A free TCP port on 127.0.0.1, chosen by the kernel.
+rig_free_port() {
+	"$RIG_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Polls until something accepts on 127.0.0.1:$1, at most ~10 s.
+rig_wait_port() {
+	local i
+	for i in $(seq 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# rig_start_api: the test API over HTTPS with a throwaway CA.
+rig_start_api() {
+	local i
+	bash "$KF_TOP_SRCDIR/tests/api/mkcerts.sh" "$RIG/tls" ||
+	    rig_die "cannot make test certificates"
+	chmod 644 "$RIG/tls/ca.pem"
+	"$RIG_PYTHON" "$KF_TOP_SRCDIR/tests/api/server.py" \
+	    --data-dir "$RIG/api" --cert "$RIG/tls/server.pem" \
+	    --key "$RIG/tls/server.key" --port-file "$RIG/api.port" \
+	    --pid-file "$RIG/api.pid" 2>"$RIG/api.log" &
+	for i in $(seq 100); do
+		[ -s "$RIG/api.port" ] && break
+		sleep 0.1
+	done
+	[ -s "$RIG/api.port" ] || { cat "$RIG/api.log" >&2; rig_die "test API did not start"; }
+	RIG_API_PORT=$(cat "$RIG/api.port")
+}
+
+# rig_api_put USER JSON: what the API answers for USER from now on.
+rig_api_put() {
+	printf '%s\n' "$2" > "$RIG/api/$1.json.tmp"
+	mv "$RIG/api/$1.json.tmp" "$RIG/api/$1.json"
+}
+
+# rig_api_requests USER: how many requests the API has seen for USER.
+rig_api_requests() {
+	[ -f "$RIG/api/_requests.log" ] || { echo 0; return; }
+	awk -F'\t' -v p="/users/$1" '$3 == p { n++ } END { print n + 0 }' \
+	    "$RIG/api/_requests.log"
+}
+
+# rig_keyfleet_user: the AuthorizedKeysCommandUser.
+rig_keyfleet_user() {
+	if ! id keyfleet >/dev/null 2>&1; then
+		useradd --system --no-create-home --home-dir /nonexistent \
+		    --shell /usr/sbin/nologin keyfleet || rig_die "useradd keyfleet"
+		RIG_KEYFLEET_USER_CREATED=1
+	fi
+}
+
+# rig_add_user NAME: a throwaway local account that can log in with a key.
+rig_add_user() {
+	if id "$1" >/dev/null 2>&1; then
+		# A leftover of an interrupted run: only ours may be replaced.
+		[ "$(getent passwd "$1" | cut -d: -f5)" = keyfleet-test ] ||
+		    rig_die "user $1 exists and is not a keyfleet test user"
+		userdel -r "$1" >/dev/null 2>&1
+	fi
+	useradd --comment keyfleet-test --create-home \
+	    --home-dir "$RIG/home/$1" --shell /bin/sh "$1" || rig_die "useradd $1"
+	usermod -p '*' "$1"	# no password, but not locked
+	RIG_USERS_CREATED="$RIG_USERS_CREATED $1"
+}
+
+# rig_keygen NAME: an ed25519 key pair in $RIG/keys/NAME{,.pub}.
+rig_keygen() {
+	ssh-keygen -q -t ed25519 -N '' -C "$1@keyfleet-test" -f "$RIG/keys/$1" ||
+	    rig_die "ssh-keygen"
+}
+
+# rig_install_helper BINARY: keyfleet-authkeys where sshd will run it.
+rig_install_helper() {
+	install -m 755 "$1" "$RIG/bin/keyfleet-authkeys" || rig_die "install helper"
+}
+
+# rig_write_conf [EXTRA LINES...]: keyfleet.conf pointing at the test API.
+rig_write_conf() {
+	{
+		echo "URL https://127.0.0.1:$RIG_API_PORT/users/%u"
+		echo "CAFile $RIG/tls/ca.pem"
+		echo "Timeout 5"
+		echo "LogLevel verbose"
+		for line in "$@"; do
+			echo "$line"
+		done
+	} > "$RIG/keyfleet.conf"
+	chmod 644 "$RIG/keyfleet.conf"
+}
+
+# rig_start_sshd: a stock sshd on a free loopback port, its own PAM service.
+rig_start_sshd() {
+	RIG_SSHD_PORT=$(rig_free_port)
+	RIG_PAM_SERVICE="sshd-kf$$"
+	mkdir -m 755 -p /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$RIG/ssh_host_ed25519_key" ||
+	    rig_die "host key"
+	# sshd names its PAM service after argv[0]: a service of our own.
+	cat > "/etc/pam.d/$RIG_PAM_SERVICE" <<PAM
+# keyfleet end-to-end test service (removed when the test ends)
+auth	required	pam_deny.so
+account	required	pam_unix.so
+session	required	pam_unix.so
+PAM
+	ln -s /usr/sbin/sshd "$RIG/sbin/$RIG_PAM_SERVICE"
+	cat > "$RIG/sshd_config" <<CFG
+Port $RIG_SSHD_PORT
+ListenAddress 127.0.0.1
+HostKey $RIG/ssh_host_ed25519_key
+PidFile $RIG/sshd.pid
+StrictModes no
+UseDNS no
+UsePAM yes
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile none
+AuthorizedKeysCommand $RIG/bin/keyfleet-authkeys -v -f $RIG/keyfleet.conf %u %f %t %k
+AuthorizedKeysCommandUser keyfleet
+LogLevel DEBUG3
+MaxStartups 100:30:200
+CFG
+	"$RIG/sbin/$RIG_PAM_SERVICE" -t -f "$RIG/sshd_config" ||
+	    rig_die "sshd -t rejected the test configuration"
+	"$RIG/sbin/$RIG_PAM_SERVICE" -D -e -f "$RIG/sshd_config" \
+	    2>"$RIG/sshd.log" &
+	rig_wait_port "$RIG_SSHD_PORT" || { tail -20 "$RIG/sshd.log" >&2; rig_die "sshd did not start"; }
+}
+
+# rig_ssh KEYNAME USER COMMAND...: one login; prints the command's output.
+rig_ssh() {
+	local key=$1 user=$2
+	shift 2
+	ssh -F /dev/null -p "$RIG_SSHD_PORT" -i "$RIG/keys/$key" \
+	    -o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes \
+	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+	    -o PreferredAuthentications=publickey -o ConnectTimeout=10 \
+	    -o LogLevel=ERROR "$user@127.0.0.1" "$@" </dev/null
+}
