@@ -44,6 +44,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: keyfleet-authkeys [-f CONFIG] [-v] USER [FINGERPRINT [KEYTYPE [KEYBLOB]]]\n"
 	    "       keyfleet-authkeys --check [-f CONFIG] [USER]\n"
+	    "       keyfleet-authkeys --flush [-f CONFIG] [USER]\n"
 	    "       keyfleet-authkeys --version\n");
 	exit(EXIT_USAGE);
 }
@@ -140,13 +141,31 @@ run_check(struct kf_ctx *ctx, const char *user)
 	return EXIT_ANSWER;
 }
 
+static int
+run_flush(struct kf_ctx *ctx, const char *user)
+{
+	int r;
+
+	if ((r = kf_flush(ctx, user)) < 0) {
+		fprintf(stderr, "keyfleet-authkeys: flushing %s failed: %s\n",
+		    user != NULL ? user : "the cache", kf_strerror(r));
+		return r == KF_ERR_USERNAME ? EXIT_USAGE : EXIT_NOANSWER;
+	}
+	syslog(LOG_AUTHPRIV | LOG_NOTICE, "flushed %d cache entr%s%s%s", r,
+	    r == 1 ? "y" : "ies", user != NULL ? " for " : "",
+	    user != NULL ? user : "");
+	printf("flushed %d cache entr%s%s%s\n", r, r == 1 ? "y" : "ies",
+	    user != NULL ? " for " : "", user != NULL ? user : "");
+	return EXIT_ANSWER;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct kf_ctx *ctx = NULL;
 	struct kf_answer *a = NULL;
 	const char *config = NULL, *user, *fp = NULL, *blob = NULL;
-	int check = 0, verbosity = 0, i, r, ret = EXIT_NOANSWER;
+	int check = 0, flush = 0, verbosity = 0, i, r, ret = EXIT_NOANSWER;
 
 	/* sshd starts us with every signal at its default. */
 	signal(SIGPIPE, SIG_IGN);
@@ -158,6 +177,9 @@ main(int argc, char **argv)
 			return EXIT_ANSWER;
 		} else if (strcmp(argv[i], "--check") == 0) {
 			check = 1;
+			log_stderr = 1;
+		} else if (strcmp(argv[i], "--flush") == 0) {
+			flush = 1;
 			log_stderr = 1;
 		} else if (strcmp(argv[i], "-f") == 0) {
 			if (++i == argc)
@@ -177,7 +199,9 @@ main(int argc, char **argv)
 	}
 	argc -= i;
 	argv += i;
-	if (check ? argc > 1 : (argc < 1 || argc > 4))
+	if (check && flush)
+		usage();
+	if (check || flush ? argc > 1 : (argc < 1 || argc > 4))
 		usage();
 	user = argc > 0 ? argv[0] : NULL;
 	if (argc > 1)
@@ -200,6 +224,10 @@ main(int argc, char **argv)
 	}
 	if (check) {
 		ret = run_check(ctx, user);
+		goto out;
+	}
+	if (flush) {
+		ret = run_flush(ctx, user);
 		goto out;
 	}
 

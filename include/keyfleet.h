@@ -38,6 +38,7 @@ extern "C" {
 #define KF_ERR_UNAVAILABLE	(-14)	/* no trustworthy answer */
 #define KF_ERR_SIGNATURE	(-15)	/* signature missing or invalid */
 #define KF_ERR_EXPIRED		(-16)	/* record past its exp */
+#define KF_ERR_NOENT		(-17)	/* no such entry */
 
 /* What the API says about a user. */
 #define KF_USER_ACTIVE		1	/* known and active: keys and env apply */
@@ -128,6 +129,14 @@ int kf_username_valid(const char *name);
  */
 int kf_lookup(struct kf_ctx *ctx, const char *user, const char *fingerprint,
     const char *key_blob, struct kf_answer **answerp);
+
+/*
+ * Drops user's cache entry, or every entry when user is NULL, so that the
+ * next lookup asks the API.  Returns the number of entries removed (0 when
+ * there was none), or a negative code (KF_ERR_IO, KF_ERR_PERM when the
+ * cache directory cannot be used, KF_ERR_USERNAME).
+ */
+int kf_flush(struct kf_ctx *ctx, const char *user);
 
 /*
  * Returns KF_USER_ACTIVE, KF_USER_INACTIVE or KF_USER_UNKNOWN.

@@ -8,6 +8,7 @@
 #include "keyfleet.h"
 #include "config_file.h"
 #include "ctx.h"
+#include "log.h"
 
 #ifndef KF_CONFIG_PATH
 #define KF_CONFIG_PATH "/etc/keyfleet/keyfleet.conf"
@@ -57,6 +58,8 @@ kf_strerror(int code)
 		return "bad or missing signature";
 	case KF_ERR_EXPIRED:
 		return "expired";
+	case KF_ERR_NOENT:
+		return "no such entry";
 	default:
 		return "unknown error";
 	}
@@ -101,6 +104,7 @@ kf_ctx_new(struct kf_ctx **ctxp)
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
 		return KF_ERR_NOMEM;
 	ctx->now = system_now;
+	ctx->key_drop_level = KF_LOG_INFO;
 	*ctxp = ctx;
 	return 0;
 }

@@ -14,6 +14,11 @@ struct kf_ctx {
 	kf_log_fn		*log_fn;
 	void			*log_arg;
 	int			 verbosity;
+	/*
+	 * Level at which dropped key entries are logged: once when fetched,
+	 * quieter when the same body is re-validated from the cache.
+	 */
+	int			 key_drop_level;
 	/* The clock, replaceable so that tests can move time. */
 	time_t			(*now)(void);
 };

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,7 +29,67 @@ struct transfer {
 	int			 too_big;
 };
 
-static int curl_ready;
+#ifndef KF_LIBCURL_SONAME
+#define KF_LIBCURL_SONAME "libcurl.so.4"
+#endif
+
+/*
+ * libcurl is loaded on the first fetch, not at program start: a cache hit,
+ * the common case for sshd's several runs per login, never pays for
+ * loading it and its TLS stack.  Loaded once per process and never
+ * unloaded or cleaned up (PAM modules may be loaded and unloaded again).
+ */
+static struct {
+	int		  loaded;
+	CURLcode	(*global_init)(long);
+	CURL		*(*easy_init)(void);
+	CURLcode	(*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode	(*easy_perform)(CURL *);
+	CURLcode	(*easy_getinfo)(CURL *, CURLINFO, ...);
+	void		(*easy_cleanup)(CURL *);
+	void		(*easy_reset)(CURL *);
+	const char	*(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void		(*slist_free_all)(struct curl_slist *);
+} kc;
+
+static int
+curl_load(struct kf_ctx *ctx)
+{
+	void *h;
+
+	if (kc.loaded)
+		return 0;
+	h = dlopen(KF_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	if (h == NULL) {
+		kf_log(ctx, KF_LOG_ERROR, "cannot load %s: %s",
+		    KF_LIBCURL_SONAME, dlerror());
+		return KF_ERR_FETCH;
+	}
+#define LOAD(field, sym) \
+	if ((*(void **)&kc.field = dlsym(h, sym)) == NULL) goto missing
+	LOAD(global_init, "curl_global_init");
+	LOAD(easy_init, "curl_easy_init");
+	LOAD(easy_setopt, "curl_easy_setopt");
+	LOAD(easy_perform, "curl_easy_perform");
+	LOAD(easy_getinfo, "curl_easy_getinfo");
+	LOAD(easy_cleanup, "curl_easy_cleanup");
+	LOAD(easy_reset, "curl_easy_reset");
+	LOAD(easy_strerror, "curl_easy_strerror");
+	LOAD(slist_append, "curl_slist_append");
+	LOAD(slist_free_all, "curl_slist_free_all");
+#undef LOAD
+	if (kc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		kf_log(ctx, KF_LOG_ERROR, "libcurl failed to initialize");
+		return KF_ERR_FETCH;
+	}
+	kc.loaded = 1;
+	return 0;
+ missing:
+	kf_log(ctx, KF_LOG_ERROR, "%s lacks a function keyfleet needs: %s",
+	    KF_LIBCURL_SONAME, dlerror());
+	return KF_ERR_FETCH;
+}
 
 static long
 monotonic_ms(void)
@@ -112,7 +173,7 @@ free_headers(struct curl_slist *headers)
 
 	for (h = headers; h != NULL; h = h->next)
 		explicit_bzero(h->data, strlen(h->data));
-	curl_slist_free_all(headers);
+	kc.slist_free_all(headers);
 }
 
 static int
@@ -125,20 +186,20 @@ build_headers(const struct kf_config *cfg, const char *token,
 
 	kf_buf_init(&line, 0);
 	*out = NULL;
-	if ((h = curl_slist_append(h, "Accept: application/jose, "
+	if ((h = kc.slist_append(h, "Accept: application/jose, "
 	    "application/json;q=0.9, text/plain;q=0.5")) == NULL)
 		goto out;
 	line.len = 0;
 	if (kf_buf_puts(&line, "Keyfleet-Host: ") != 0 ||
 	    kf_buf_puts(&line, cfg->hostname) != 0 ||
-	    (n = curl_slist_append(h, line.data)) == NULL)
+	    (n = kc.slist_append(h, line.data)) == NULL)
 		goto out;
 	h = n;
 	if (etag != NULL) {
 		line.len = 0;
 		if (kf_buf_puts(&line, "If-None-Match: ") != 0 ||
 		    kf_buf_puts(&line, etag) != 0 ||
-		    (n = curl_slist_append(h, line.data)) == NULL)
+		    (n = kc.slist_append(h, line.data)) == NULL)
 			goto out;
 		h = n;
 	}
@@ -146,7 +207,7 @@ build_headers(const struct kf_config *cfg, const char *token,
 		line.len = 0;
 		if (kf_buf_puts(&line, "Authorization: Bearer ") != 0 ||
 		    kf_buf_puts(&line, token) != 0 ||
-		    (n = curl_slist_append(h, line.data)) == NULL)
+		    (n = kc.slist_append(h, line.data)) == NULL)
 			goto out;
 		h = n;
 	}
@@ -168,7 +229,7 @@ setup_handle(CURL *c, const struct kf_config *cfg, const char *url,
 
 	if (strncasecmp(url, "http://", 7) == 0)
 		protocols = "http";
-#define SET(opt, val) do { if (e == CURLE_OK) e = curl_easy_setopt(c, opt, val); } while (0)
+#define SET(opt, val) do { if (e == CURLE_OK) e = kc.easy_setopt(c, opt, val); } while (0)
 	SET(CURLOPT_URL, url);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	SET(CURLOPT_PROTOCOLS_STR, protocols);
@@ -253,7 +314,8 @@ kf_url_expand(const char *tmpl, const char *user, const char *host,
 
 int
 kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
-    kf_fetch_accept_fn *accept, void *arg, struct kf_response *resp)
+    long budget_ms, kf_fetch_accept_fn *accept, void *arg,
+    struct kf_response *resp)
 {
 	const struct kf_config *cfg = ctx->cfg;
 	struct curl_slist *headers = NULL;
@@ -267,19 +329,15 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 
 	memset(resp, 0, sizeof(*resp));
 	start = monotonic_ms();
-	if (!curl_ready) {
-		/* Once per process and never cleaned up: PAM may be reloaded. */
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return KF_ERR_FETCH;
-		curl_ready = 1;
-	}
+	if ((r = curl_load(ctx)) != 0)
+		return r;
 	if ((r = kf_config_read_token(ctx, cfg, &token)) != 0)
 		return r;
 	r = build_headers(cfg, token, etag, &headers);
 	kf_free_secret(token);
 	if (r != 0)
 		return r;
-	if ((c = curl_easy_init()) == NULL) {
+	if ((c = kc.easy_init()) == NULL) {
 		last = KF_ERR_NOMEM;
 		goto out;
 	}
@@ -287,7 +345,7 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 	for (i = 0; i < cfg->urls.n; i++) {
 		free(url);
 		url = NULL;
-		if ((remaining = cfg->timeout_ms - (monotonic_ms() - start)) <= 0) {
+		if ((remaining = budget_ms - (monotonic_ms() - start)) <= 0) {
 			kf_log(ctx, KF_LOG_INFO, "user %s: Timeout reached "
 			    "before %s was tried", user, cfg->urls.v[i]);
 			last = KF_ERR_TIMEOUT;
@@ -308,7 +366,7 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 		response_reset(resp, cfg->max_response_size);
 		memset(&t, 0, sizeof(t));
 		t.resp = resp;
-		curl_easy_reset(c);
+		kc.easy_reset(c);
 		if ((r = setup_handle(c, cfg, url, headers, &t, remaining)) != 0) {
 			kf_log(ctx, KF_LOG_ERROR, "user %s: %s: libcurl refused "
 			    "an option", user, url);
@@ -317,7 +375,7 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 		}
 		kf_log(ctx, KF_LOG_DEBUG, "user %s: GET %s%s", user, url,
 		    etag != NULL ? " (conditional)" : "");
-		e = curl_easy_perform(c);
+		e = kc.easy_perform(c);
 		if (e == CURLE_FILESIZE_EXCEEDED || t.too_big) {
 			kf_log(ctx, KF_LOG_INFO, "user %s: %s: response larger "
 			    "than MaxResponseSize (%zu bytes), rejected", user,
@@ -333,17 +391,17 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 		}
 		if (e != CURLE_OK) {
 			kf_log(ctx, KF_LOG_INFO, "user %s: %s: %s", user, url,
-			    curl_easy_strerror(e));
+			    kc.easy_strerror(e));
 			last = KF_ERR_FETCH;
 			continue;
 		}
 		status = 0;
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		kc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		resp->status = status;
 		resp->url = url;
 		url = NULL;
 		if (status == 404 || (status == 304 && etag != NULL)) {
-			kf_log(ctx, KF_LOG_VERBOSE, "user %s: %s: HTTP %ld", user,
+			kf_log(ctx, KF_LOG_DEBUG, "user %s: %s: HTTP %ld", user,
 			    resp->url, status);
 			last = 0;
 			break;
@@ -368,7 +426,7 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
  out:
 	free(url);
 	if (c != NULL)
-		curl_easy_cleanup(c);
+		kc.easy_cleanup(c);
 	free_headers(headers);
 	if (last != 0)
 		kf_response_clear(resp);

@@ -24,12 +24,13 @@ typedef int kf_fetch_accept_fn(void *arg, const struct kf_response *resp);
  * Asks each configured URL in turn until one gives an answer that counts:
  * a 200 that accept() takes, a 304 (only when etag was sent) or a 404.
  * Connection and TLS errors, other statuses and rejected bodies fail over
- * to the next URL; all of it within the configured Timeout.  Every
+ * to the next URL; all of it within budget_ms.  Every
  * failure is logged with the user, the URL and the reason.  Returns 0 with
  * *resp filled (release it with kf_response_clear()), or the last failure.
  */
 int	kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
-	    kf_fetch_accept_fn *accept, void *arg, struct kf_response *resp);
+	    long budget_ms, kf_fetch_accept_fn *accept, void *arg,
+	    struct kf_response *resp);
 void	kf_response_clear(struct kf_response *resp);
 
 /* Expands %u, %H and %% in a URL template. */

@@ -1,13 +1,25 @@
 /*
- * lookup.c - one lookup: a user name in, an authoritative answer out, or
- * no answer at all.  Nothing here grants what the API did not.
+ * lookup.c - one lookup: a user name (and maybe the key the client
+ * offered) in, an authoritative answer out, or no answer at all.
+ *
+ * The rules (SPEC section 4):
+ *  1. A fresh cache entry answers without a request, unless the offered
+ *     key is not in it and the entry is older than UnknownKeyRefresh.
+ *  2. Otherwise ask the API; a 200, 304 or 404 is stored and used.
+ *  3. When the API fails, a cached record younger than CacheMaxStale (and
+ *     not past its exp) answers; else there is no answer: fail closed.
+ *  4. Concurrent lookups of one user share one fetch: the others wait on
+ *     the user's lock, bounded by Timeout, then read what it stored.
+ * Nothing here grants what the API, or a still valid answer of it, did not.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "keyfleet.h"
+#include "cache.h"
 #include "config_file.h"
 #include "fetch.h"
 #include "log.h"
@@ -18,88 +30,330 @@ struct kf_answer {
 	struct kf_record	*rec;		/* NULL for an unknown user */
 };
 
+/* What the cache holds for the user, judged against the rules. */
+struct cached {
+	struct kf_cache_entry	 entry;
+	struct kf_record	*rec;		/* parsed, for a 200 entry */
+	int			 usable;	/* valid now, if maybe stale */
+	long			 age;
+	int			 fresh;
+	int			 has_key;	/* offered key listed, or none offered */
+};
+
 struct accept_state {
 	struct kf_ctx		*ctx;
 	const char		*user;
 	struct kf_record	*rec;
 };
 
-/* Parses a 200 body; a body that does not parse fails over to the next URL. */
+static int
+parse_body(struct kf_ctx *ctx, const char *user, const char *source,
+    const struct kf_buf *body, struct kf_record **recp, const char **why)
+{
+	const struct kf_config *cfg = ctx->cfg;
+
+	if (cfg->format == KF_FORMAT_KEYS)
+		return kf_record_parse_keys(ctx, &cfg->key_policy, user, source,
+		    body->data, body->len, ctx->now(), recp, why);
+	return kf_record_parse_json(ctx, &cfg->key_policy, user, source,
+	    body->data, body->len, ctx->now(), recp, why);
+}
+
+/* Parses a 200 body; one that does not parse fails over to the next URL. */
 static int
 accept_body(void *arg, const struct kf_response *resp)
 {
 	struct accept_state *st = arg;
-	const struct kf_config *cfg = st->ctx->cfg;
 	const char *why = NULL;
 	int r;
 
-	if (cfg->format == KF_FORMAT_KEYS)
-		r = kf_record_parse_keys(st->ctx, &cfg->key_policy, st->user,
-		    resp->url, resp->body.data, resp->body.len, st->ctx->now(),
-		    &st->rec, &why);
-	else
-		r = kf_record_parse_json(st->ctx, &cfg->key_policy, st->user,
-		    resp->url, resp->body.data, resp->body.len, st->ctx->now(),
-		    &st->rec, &why);
-	if (r != 0)
+	kf_record_free(st->rec);
+	st->rec = NULL;
+	if ((r = parse_body(st->ctx, st->user, resp->url, &resp->body,
+	    &st->rec, &why)) != 0)
 		kf_log(st->ctx, KF_LOG_INFO, "user %s: %s: response rejected: "
 		    "%s", st->user, resp->url, why != NULL ? why :
 		    kf_strerror(r));
 	return r;
 }
 
+static int
+record_has_key(const struct kf_record *rec, const char *key_blob)
+{
+	size_t i;
+
+	for (i = 0; i < rec->nkeys; i++) {
+		if (strcmp(rec->keys[i].blob_b64, key_blob) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+cached_clear(struct cached *c)
+{
+	kf_cache_entry_clear(&c->entry);
+	kf_record_free(c->rec);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Reads and judges the user's entry.  The stored body is validated again,
+ * with today's configuration and clock: an entry that no longer passes is
+ * not used at all.
+ */
+static void
+cached_load(struct kf_ctx *ctx, struct kf_cache *cache, const char *user,
+    const char *key_blob, struct cached *c)
+{
+	const struct kf_config *cfg = ctx->cfg;
+	const char *why = NULL;
+	unsigned long ttl;
+	int r;
+
+	cached_clear(c);
+	if (cache == NULL || kf_cache_read(cache, user, cfg->max_response_size,
+	    &c->entry) != 0)
+		return;
+	c->age = (long)(ctx->now() - c->entry.fetched);
+	if (c->entry.status == 404) {
+		c->usable = 1;
+		ttl = cfg->negative_ttl;
+		c->has_key = key_blob == NULL;
+	} else {
+		ctx->key_drop_level = KF_LOG_VERBOSE;
+		r = parse_body(ctx, user, "cache", &c->entry.body, &c->rec,
+		    &why);
+		ctx->key_drop_level = KF_LOG_INFO;
+		if (r != 0) {
+			kf_log(ctx, KF_LOG_INFO, "user %s: cached record no "
+			    "longer usable: %s", user, why != NULL ? why :
+			    kf_strerror(r));
+			kf_cache_entry_clear(&c->entry);
+			return;
+		}
+		c->usable = 1;
+		ttl = cfg->cache_ttl;
+		if (c->rec->ttl >= 0 && (unsigned long)c->rec->ttl < ttl)
+			ttl = (unsigned long)c->rec->ttl;
+		c->has_key = key_blob == NULL || !c->rec->active ||
+		    record_has_key(c->rec, key_blob);
+	}
+	/* A clock that went backwards makes an entry stale, not eternal. */
+	c->fresh = c->age >= 0 && (unsigned long)c->age < ttl;
+}
+
+/* Whether the entry answers without asking the API (rule 1). */
+static int
+cached_answers(const struct kf_config *cfg, const struct cached *c)
+{
+	if (!c->usable || !c->fresh)
+		return 0;
+	if (c->has_key)
+		return 1;
+	return cfg->unknown_key_refresh < 0 ||
+	    c->age < cfg->unknown_key_refresh;
+}
+
+/* Whether the entry may stand in for a failing API (rule 3). */
+static int
+cached_serves_stale(const struct kf_config *cfg, const struct cached *c)
+{
+	return c->usable && cfg->cache_max_stale > 0 &&
+	    (c->age < 0 || (unsigned long)c->age < cfg->cache_max_stale);
+}
+
+static int
+answer_new(int status, struct kf_record **recp, struct kf_answer **answerp)
+{
+	struct kf_answer *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return KF_ERR_NOMEM;
+	a->status = status;
+	if (recp != NULL) {
+		a->rec = *recp;
+		*recp = NULL;
+		a->status = a->rec->active ? KF_USER_ACTIVE : KF_USER_INACTIVE;
+	}
+	*answerp = a;
+	return 0;
+}
+
+static int
+answer_from_cache(struct cached *c, struct kf_answer **answerp)
+{
+	if (c->entry.status == 404)
+		return answer_new(KF_USER_UNKNOWN, NULL, answerp);
+	return answer_new(0, &c->rec, answerp);
+}
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 +
+	    (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Stores what the API answered; a failed write loses nothing. */
+static void
+store(struct kf_ctx *ctx, struct kf_cache *cache, const char *user,
+    struct kf_response *resp, struct cached *c)
+{
+	struct kf_cache_entry e;
+
+	if (cache == NULL)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.fetched = ctx->now();
+	if (resp->status == 304) {
+		/* Same body, vouched for again. */
+		e.status = c->entry.status;
+		e.etag = resp->etag != NULL ? resp->etag : c->entry.etag;
+		e.body = c->entry.body;
+	} else {
+		e.status = resp->status;
+		e.etag = resp->status == 200 ? resp->etag : NULL;
+		if (resp->status == 200)
+			e.body = resp->body;
+	}
+	(void)kf_cache_write(cache, user, &e);
+}
+
 int
 kf_lookup(struct kf_ctx *ctx, const char *user, const char *fingerprint,
     const char *key_blob, struct kf_answer **answerp)
 {
+	const struct kf_config *cfg;
+	struct kf_cache *cache = NULL;
 	struct accept_state st;
 	struct kf_response resp;
-	struct kf_answer *a;
-	int r;
+	struct cached c;
+	struct timespec t0;
+	time_t started;
+	int r, lockfd = -1, waited = 0;
 
 	if (answerp == NULL)
 		return KF_ERR_INVAL;
 	*answerp = NULL;
 	if (ctx == NULL || user == NULL)
 		return KF_ERR_INVAL;
-	if (ctx->cfg == NULL)
+	if ((cfg = ctx->cfg) == NULL)
 		return KF_ERR_CONFIG;
 	if (!kf_username_valid(user)) {
 		kf_log(ctx, KF_LOG_INFO, "refused user name \"%.64s\": not a "
 		    "name keyfleet asks the API about", user);
 		return KF_ERR_USERNAME;
 	}
-	(void)fingerprint;
-	(void)key_blob;
+	(void)fingerprint;	/* matching uses the blob (%k) */
+	if (key_blob != NULL && *key_blob == '\0')
+		key_blob = NULL;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	started = ctx->now();
+	memset(&c, 0, sizeof(c));
 	memset(&st, 0, sizeof(st));
+	memset(&resp, 0, sizeof(resp));
+	(void)kf_cache_open(ctx, cfg->cache_dir, &cache);
+
+	cached_load(ctx, cache, user, key_blob, &c);
+	if (cached_answers(cfg, &c)) {
+		kf_log(ctx, KF_LOG_DEBUG, "user %s: fresh cache entry (age "
+		    "%lds)", user, c.age);
+		r = answer_from_cache(&c, answerp);
+		goto out;
+	}
+
+	/* Rule 4: one fetch per user at a time; the others wait for it. */
+	if (cache != NULL) {
+		lockfd = kf_cache_lock(cache, user, cfg->timeout_ms, &waited);
+		if (lockfd == KF_ERR_TIMEOUT) {
+			kf_log(ctx, KF_LOG_INFO, "user %s: waited Timeout for "
+			    "a concurrent lookup", user);
+			r = KF_ERR_TIMEOUT;
+			goto failed;
+		}
+		if (waited) {
+			cached_load(ctx, cache, user, key_blob, &c);
+			if (cached_answers(cfg, &c) &&
+			    c.entry.fetched >= started) {
+				kf_log(ctx, KF_LOG_DEBUG, "user %s: answered "
+				    "by a concurrent lookup", user);
+				r = answer_from_cache(&c, answerp);
+				goto out;
+			}
+			if (kf_cache_failed_since(cache, user, started)) {
+				r = KF_ERR_UNAVAILABLE;
+				goto failed;
+			}
+		}
+	}
+
 	st.ctx = ctx;
 	st.user = user;
-	if ((r = kf_fetch(ctx, user, NULL, accept_body, &st, &resp)) != 0) {
-		kf_record_free(st.rec);
-		kf_log(ctx, KF_LOG_INFO, "user %s: no trustworthy answer from "
-		    "any URL (%s)", user, kf_strerror(r));
-		return r;
+	r = kf_fetch(ctx, user, c.usable && c.entry.status == 200 ?
+	    c.entry.etag : NULL, cfg->timeout_ms - ms_since(&t0),
+	    accept_body, &st, &resp);
+	if (r != 0) {
+		if (cache != NULL)
+			kf_cache_note_failure(cache, user);
+		goto failed;
 	}
-	if ((a = calloc(1, sizeof(*a))) == NULL) {
-		kf_record_free(st.rec);
-		kf_response_clear(&resp);
-		return KF_ERR_NOMEM;
-	}
-	if (resp.status == 404) {
-		a->status = KF_USER_UNKNOWN;
-		kf_log(ctx, KF_LOG_VERBOSE, "user %s: unknown to the API",
-		    user);
+	store(ctx, cache, user, &resp, &c);
+	if (resp.status == 304) {
+		kf_log(ctx, KF_LOG_VERBOSE, "user %s: not modified (%s)", user,
+		    resp.url);
+		r = answer_from_cache(&c, answerp);
+	} else if (resp.status == 404) {
+		kf_log(ctx, KF_LOG_VERBOSE, "user %s: unknown to the API (%s)",
+		    user, resp.url);
+		r = answer_new(KF_USER_UNKNOWN, NULL, answerp);
 	} else {
-		a->rec = st.rec;
-		a->status = st.rec->active ? KF_USER_ACTIVE : KF_USER_INACTIVE;
 		kf_log(ctx, KF_LOG_VERBOSE, "user %s: %s, %zu usable key(s) "
 		    "from %s", user, st.rec->active ? "active" : "inactive",
 		    st.rec->nkeys, resp.url);
+		r = answer_new(0, &st.rec, answerp);
 	}
+	goto out;
+
+ failed:
+	if (cached_serves_stale(cfg, &c)) {
+		kf_log(ctx, KF_LOG_INFO, "user %s: API failing (%s); serving "
+		    "the cached answer from %ld s ago", user, kf_strerror(r),
+		    c.age);
+		r = answer_from_cache(&c, answerp);
+	} else {
+		kf_log(ctx, KF_LOG_INFO, "user %s: no trustworthy answer "
+		    "(%s)%s", user, kf_strerror(r), c.usable ?
+		    "; the cached answer is older than CacheMaxStale" : "");
+	}
+ out:
+	kf_cache_unlock(lockfd);
+	kf_cache_close(cache);
+	kf_record_free(st.rec);
 	kf_response_clear(&resp);
-	*answerp = a;
-	return 0;
+	cached_clear(&c);
+	return r;
+}
+
+int
+kf_flush(struct kf_ctx *ctx, const char *user)
+{
+	struct kf_cache *cache;
+	int r;
+
+	if (ctx == NULL || ctx->cfg == NULL)
+		return KF_ERR_CONFIG;
+	if (user != NULL && !kf_username_valid(user))
+		return KF_ERR_USERNAME;
+	if ((r = kf_cache_open(ctx, ctx->cfg->cache_dir, &cache)) != 0)
+		return r;
+	r = kf_cache_flush(cache, user);
+	kf_cache_close(cache);
+	return r;
 }
 
 int

@@ -36,8 +36,9 @@ add_key(struct kf_ctx *ctx, const struct kf_key_policy *policy,
 		return 0;
 	}
 	if (r == KF_ERR_KEY) {
-		kf_log(ctx, KF_LOG_INFO, "user %s: key %zu from %s dropped: %s",
-		    user, idx + 1, source, why);
+		kf_log(ctx, (enum kf_log_level)ctx->key_drop_level,
+		    "user %s: key %zu from %s dropped: %s", user, idx + 1,
+		    source, why);
 		return 0;
 	}
 	if (r != 0)
