@@ -139,6 +139,7 @@ rig_keyfleet_user() {
 		    --shell /usr/sbin/nologin keyfleet || rig_die "useradd keyfleet"
 		RIG_KEYFLEET_USER_CREATED=1
 	fi
+	rig_cache_dir
 }
 
 # rig_add_user NAME: a throwaway local account that can log in with a key.
@@ -161,6 +162,22 @@ rig_keygen() {
 	    rig_die "ssh-keygen"
 }
 
+# rig_cache_dir: an empty cache owned by the AuthorizedKeysCommandUser.
+rig_cache_dir() {
+	rm -rf "$RIG/cache"
+	mkdir -m 700 "$RIG/cache" && chown keyfleet: "$RIG/cache" ||
+	    rig_die "cache directory"
+}
+
+# rig_stop_api: the API goes away (an outage).
+rig_stop_api() {
+	local pid
+	pid=$(cat "$RIG/api.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	rm -f "$RIG/api.pid"
+}
+
 # rig_install_helper BINARY: keyfleet-authkeys where sshd will run it.
 rig_install_helper() {
 	install -m 755 "$1" "$RIG/bin/keyfleet-authkeys" || rig_die "install helper"
@@ -171,6 +188,7 @@ rig_write_conf() {
 	{
 		echo "URL https://127.0.0.1:$RIG_API_PORT/users/%u"
 		echo "CAFile $RIG/tls/ca.pem"
+		echo "CacheDirectory $RIG/cache"
 		echo "Timeout 5"
 		echo "LogLevel verbose"
 		for line in "$@"; do

@@ -69,7 +69,14 @@ else
 	fail "other-user record: unexpected: $(cat "$RIG/ssh.err")"
 fi
 
-# The API failing outright must not let anybody in either.
+# The API failing outright, with nothing cached, must not let anybody in.
+# (--flush is the administrator's "ask the API now".)
+if "$RIG/bin/keyfleet-authkeys" --flush -f "$RIG/keyfleet.conf" kf-alice >/dev/null &&
+    [ ! -e "$RIG/cache/u-kf-alice" ]; then
+	pass "--flush drops the user's cache entry"
+else
+	fail "--flush left the cache entry of kf-alice"
+fi
 echo "status 500" > "$RIG/api/_mode"
 if out=$(rig_ssh alice kf-alice echo "$marker" 2>"$RIG/ssh.err"); then
 	fail "a login succeeded while the API answered 500"
