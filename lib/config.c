@@ -36,7 +36,7 @@ struct parse_state {
 	const char		*path;
 	unsigned		 line;
 	unsigned		 seen[32];	/* line each keyword was set on */
-	unsigned		 url_line;
+	unsigned		 url_lines[16];	/* line of each URL */
 };
 
 typedef int keyword_fn(struct parse_state *, const char *value);
@@ -142,6 +142,7 @@ static int
 check_url_template(const char *url, const char **why)
 {
 	const char *p, *hs, *he;
+	int has_user = 0;
 
 	if (strlen(url) > KF_URL_MAX) {
 		*why = "URL too long";
@@ -162,10 +163,12 @@ check_url_template(const char *url, const char **why)
 				*why = "unknown %-token (only %u, %H and %% exist)";
 				return -1;
 			}
+			/* "%%u" is a literal "%u", not the user token. */
+			has_user |= p[1] == 'u';
 			p++;
 		}
 	}
-	if (strstr(url, "%u") == NULL) {
+	if (!has_user) {
 		*why = "URL has no %u token";
 		return -1;
 	}
@@ -191,8 +194,7 @@ kw_url(struct parse_state *st, const char *value)
 		    st->path, st->line);
 		return KF_ERR_CONFIG;
 	}
-	if (st->url_line == 0)
-		st->url_line = st->line;
+	st->url_lines[st->cfg->urls.n] = st->line;
 	return strlist_add(&st->cfg->urls, value);
 }
 
@@ -688,16 +690,16 @@ check_config(struct parse_state *st)
 		if (strncasecmp(cfg->urls.v[i], "https://", 8) == 0)
 			continue;
 		if (!cfg->allow_http) {
-			kf_log(st->ctx, KF_LOG_ERROR, "%s: URL %s: http:// "
+			kf_log(st->ctx, KF_LOG_ERROR, "%s:%u: URL %s: http:// "
 			    "needs AllowHTTP yes (loopback addresses only)",
-			    st->path, cfg->urls.v[i]);
+			    st->path, st->url_lines[i], cfg->urls.v[i]);
 			return KF_ERR_CONFIG;
 		}
 		if (url_host(cfg->urls.v[i], &hs, &he) != 0 ||
 		    !kf_url_host_is_loopback(cfg->urls.v[i])) {
-			kf_log(st->ctx, KF_LOG_ERROR, "%s: URL %s: http:// is "
-			    "allowed to loopback addresses only", st->path,
-			    cfg->urls.v[i]);
+			kf_log(st->ctx, KF_LOG_ERROR, "%s:%u: URL %s: http:// "
+			    "is allowed to loopback addresses only", st->path,
+			    st->url_lines[i], cfg->urls.v[i]);
 			return KF_ERR_CONFIG;
 		}
 	}
@@ -855,7 +857,9 @@ kf_config_read_token(struct kf_ctx *ctx, const struct kf_config *cfg,
 		kf_buf_free(&b);
 		return r;
 	}
-	n = strcspn(b.data, "\r\n");
+	/* The first line, measured in bytes: a NUL in it is refused below. */
+	for (n = 0; n < b.len && b.data[n] != '\r' && b.data[n] != '\n'; n++)
+		;
 	b.data[n] = '\0';
 	/* A header value: visible ASCII only, so it cannot split the header. */
 	if (n == 0 || strspn(b.data, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"

@@ -79,6 +79,12 @@ kf_username_valid(const char *name)
 
 	if (name == NULL || (n = strlen(name)) == 0 || n > 64)
 		return 0;
+	/*
+	 * "." and ".." match the pattern but are URL dot segments: libcurl
+	 * removes them, so ".../users/%u/keys" would ask for ".../keys".
+	 */
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 0;
 	for (i = 0; i < n; i++) {
 		c = name[i];
 		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||

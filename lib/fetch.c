@@ -286,7 +286,8 @@ kf_url_expand(const char *tmpl, const char *user, const char *host,
 
 	*out = NULL;
 	kf_buf_init(&b, 8192);
-	for (p = tmpl; *p != '\0' && r == 0; p++) {
+	/* r first: after a trailing '%' p is past the terminator. */
+	for (p = tmpl; r == 0 && *p != '\0'; p++) {
 		if (*p != '%') {
 			r = kf_buf_putc(&b, *p);
 			continue;

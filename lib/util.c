@@ -117,7 +117,9 @@ kf_open_checked(const char *path, uid_t owner, int secret, const char **why)
 	int fd;
 
 	*why = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO must be refused below, not wait for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+	    O_NONBLOCK);
 	if (fd == -1) {
 		if (errno == ELOOP) {
 			*why = "is a symbolic link";

@@ -1,0 +1,145 @@
+/*
+ * testutil.h - helpers shared by keyfleet's unit tests: a log that can be
+ * searched, a context with a fixed clock, config and secret files with
+ * exact modes, and real SSH public keys.  Pulls in <cmocka.h> and what it
+ * needs first.
+ */
+#ifndef KF_TESTUTIL_H
+#define KF_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sys/types.h>
+#include <time.h>
+
+#include "keyfleet.h"
+
+/* The fixed clock of every test context: 2026-09-21T14:13:20Z. */
+#define TU_NOW	((time_t)1790000000)
+
+/* ---------------------------------------------------------------- log */
+
+/* Every message the library logged through a context, in order. */
+struct tu_log {
+	char	**msg;
+	int	 *prio;
+	size_t	  n;
+};
+
+/* A kf_log_fn that appends to the struct tu_log passed as arg. */
+void		 tu_log_cb(void *arg, int priority, const char *message);
+void		 tu_log_reset(struct tu_log *log);
+/* Prints every captured message, to explain a failure. */
+void		 tu_log_print(const struct tu_log *log);
+/* The first message containing needle, or NULL. */
+const char	*tu_log_find(const struct tu_log *log, const char *needle);
+
+void	tu_assert_logged(const struct tu_log *log, const char *needle,
+	    const char *file, int line);
+void	tu_assert_not_logged(const struct tu_log *log, const char *needle,
+	    const char *file, int line);
+/* Fails (printing the log) unless a message contains needle. */
+#define assert_logged(log, needle) \
+	tu_assert_logged((log), (needle), __FILE__, __LINE__)
+/* Fails (printing the offending message) if any message contains needle. */
+#define assert_not_logged(log, needle) \
+	tu_assert_not_logged((log), (needle), __FILE__, __LINE__)
+
+/* ---------------------------------------------------------- fixtures */
+
+/* A context that logs into log and whose clock says TU_NOW. */
+struct tu_fixture {
+	struct kf_ctx	*ctx;
+	struct tu_log	 log;
+};
+
+/* cmocka setup/teardown that put a struct tu_fixture in *state. */
+int	tu_setup(void **state);
+int	tu_teardown(void **state);
+
+/* ------------------------------------------------------------- files */
+
+/* A private scratch directory, created on first use, removed at exit. */
+const char	*tu_tmpdir(void);
+/* Writes len bytes to a new file in tu_tmpdir() with exactly mode. */
+char		*tu_write_file(const char *name, const void *data, size_t len,
+		    mode_t mode);
+/*
+ * Writes text to a fresh keyfleet.conf (mode 0644) and returns its path.
+ * Pass tu_config_owner() as kf_config_load()'s owner: root in CI, the
+ * invoking user elsewhere, who then owns the file.
+ */
+char		*tu_write_config(const char *text);
+uid_t		 tu_config_owner(void);
+
+/* Fails the running test with a message; never returns. */
+void	tu_fatal(const char *file, int line, const char *fmt, ...)
+	    __attribute__((noreturn, format(printf, 3, 4)));
+#define TU_FATAL(...)	tu_fatal(__FILE__, __LINE__, __VA_ARGS__)
+
+/* ----------------------------------------------------------- strings */
+
+/* Returns a new string with every "from" in s replaced by "to". */
+char	*tu_replace(const char *s, const char *from, const char *to);
+/* Returns a new string of n copies of c. */
+char	*tu_repeat(char c, size_t n);
+/* malloc() that fails the test instead of returning NULL. */
+void	*tu_xmalloc(size_t n);
+char	*tu_xstrdup(const char *s);
+/* Formats into a new string. */
+char	*tu_printf(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+/* ---------------------------------------------------------- SSH keys */
+
+enum tu_keykind {
+	TU_ED25519 = 0,
+	TU_ECDSA256,
+	TU_ECDSA384,
+	TU_ECDSA521,
+	TU_RSA2048,
+	TU_RSA1024,
+	TU_DSA,
+	TU_SK_ED25519,
+	TU_SK_ECDSA256,
+	TU_KEY_COUNT
+};
+
+/* A public key as an authorized_keys line would carry it. */
+struct tu_key {
+	const char	*type;		/* "ssh-ed25519" */
+	const char	*b64;		/* base64 of the wire-format blob */
+	const char	*comment;	/* "tu-ed25519@keyfleet" */
+	const char	*line;		/* "TYPE B64 COMMENT" */
+	const char	*text;		/* "TYPE B64", no comment */
+};
+
+/*
+ * Real keys made with ssh-keygen on first use (sk-* keys, which need a
+ * token, are built by hand in the wire format).  Fails the test if
+ * ssh-keygen cannot make them.
+ */
+const struct tu_key	*tu_key(enum tu_keykind kind);
+
+/* An SSH wire-format blob being built (RFC 4251 section 5). */
+struct tu_blob {
+	unsigned char	*p;
+	size_t		 len;
+};
+
+void	tu_blob_u32(struct tu_blob *b, uint32_t v);
+void	tu_blob_bytes(struct tu_blob *b, const void *p, size_t n);
+void	tu_blob_string(struct tu_blob *b, const void *p, size_t n);
+void	tu_blob_cstring(struct tu_blob *b, const char *s);
+void	tu_blob_free(struct tu_blob *b);
+
+/* Standard padded base64, written independently of lib/b64.c. */
+char		*tu_b64(const void *p, size_t n);
+/* Decodes standard base64 (the keys ssh-keygen made); fails on junk. */
+unsigned char	*tu_unb64(const char *s, size_t *n);
+
+#endif /* KF_TESTUTIL_H */
