@@ -51,6 +51,10 @@ rig_require_root() {
 # safe_path() demands for the AuthorizedKeysCommand.
 rig_init() {
 	mkdir -p /run
+	# One rig at a time: they share the keyfleet user and /run/sshd, and
+	# make -j runs the end-to-end tests side by side.
+	exec 9>/run/keyfleet-e2e.lock
+	flock 9 || rig_die "cannot lock /run/keyfleet-e2e.lock"
 	RIG=$(mktemp -d /run/kf-test.XXXXXX) || rig_die "mktemp failed"
 	chmod 755 "$RIG"
 	mkdir -m 755 "$RIG/bin" "$RIG/sbin" "$RIG/api" "$RIG/home"

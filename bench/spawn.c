@@ -1,0 +1,122 @@
+/*
+ * spawn - times how long commands take to run, start to exit, as sshd
+ * runs an AuthorizedKeysCommand: fork, exec, wait, stdout to a pipe that
+ * is read to the end.
+ *
+ *   spawn RUNS BASELINE... -- COMMAND...
+ *
+ * Runs the two commands alternately RUNS times each (so both see the same
+ * machine), then prints the median and 90th percentile of each and the
+ * ratio of the medians.  Exits 1 if any run of COMMAND fails.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* Runs argv once; returns its wall time in microseconds, or -1. */
+static double
+run_once(char **argv)
+{
+	char buf[4096];
+	double t0, t1;
+	int fds[2], status;
+	pid_t pid;
+
+	if (pipe(fds) == -1)
+		return -1;
+	t0 = now_us();
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while (read(fds[0], buf, sizeof(buf)) > 0)
+		;
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	t1 = now_us();
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	return t1 - t0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+percentile(double *v, int n, double p)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[(int)((n - 1) * p + 0.5)];
+}
+
+int
+main(int argc, char **argv)
+{
+	char **base, **cmd;
+	double *tb, *tc, mb, mc;
+	int runs, i, sep;
+
+	if (argc < 5 || (runs = atoi(argv[1])) < 1) {
+		fprintf(stderr, "usage: spawn RUNS BASELINE... -- COMMAND...\n");
+		return 2;
+	}
+	for (sep = 2; sep < argc && strcmp(argv[sep], "--") != 0; sep++)
+		;
+	if (sep >= argc - 1 || sep == 2) {
+		fprintf(stderr, "usage: spawn RUNS BASELINE... -- COMMAND...\n");
+		return 2;
+	}
+	argv[sep] = NULL;
+	base = argv + 2;
+	cmd = argv + sep + 1;
+	tb = calloc((size_t)runs, sizeof(*tb));
+	tc = calloc((size_t)runs, sizeof(*tc));
+	if (tb == NULL || tc == NULL)
+		return 1;
+	/* Warm the page cache and the dynamic linker's caches first. */
+	for (i = 0; i < 20; i++) {
+		run_once(base);
+		run_once(cmd);
+	}
+	for (i = 0; i < runs; i++) {
+		if ((tb[i] = run_once(base)) < 0 || (tc[i] = run_once(cmd)) < 0) {
+			fprintf(stderr, "spawn: a run failed\n");
+			return 1;
+		}
+	}
+	mb = percentile(tb, runs, 0.5);
+	mc = percentile(tc, runs, 0.5);
+	printf("baseline  median %8.1f us  p90 %8.1f us  (%s)\n", mb,
+	    percentile(tb, runs, 0.9), base[0]);
+	printf("command   median %8.1f us  p90 %8.1f us  (%s)\n", mc,
+	    percentile(tc, runs, 0.9), cmd[0]);
+	printf("ratio     %.2f\n", mc / mb);
+	free(tb);
+	free(tc);
+	return 0;
+}
