@@ -100,13 +100,21 @@ status_words(int status)
 	case KF_USER_ACTIVE:
 		return "active";
 	case KF_USER_INACTIVE:
-		return "disabled centrally (active: false): no keys are served, "
-		    "PAM account would deny";
+		return "inactive (active: false, or no usable key with Format "
+		    "keys): no keys are served";
 	case KF_USER_UNKNOWN:
 		return "unknown to the API (404): no keys are served";
 	default:
 		return "?";
 	}
+}
+
+/* Prints what came from the API for a person to read: no control bytes. */
+static void
+print_sanitized(const char *s)
+{
+	for (; *s != '\0'; s++)
+		putchar((unsigned char)*s >= 0x20 && *s != 0x7f ? *s : '?');
 }
 
 static int
@@ -134,8 +142,13 @@ run_check(struct kf_ctx *ctx, const char *user)
 	if (kf_answer_env_count(a) > 0)
 		printf("environment from the API (before EnvAllow/EnvDeny):\n");
 	for (i = 0; i < kf_answer_env_count(a); i++) {
-		if (kf_answer_env(a, i, &name, &value) == 0)
-			printf("  %s=%s\n", name, value);
+		if (kf_answer_env(a, i, &name, &value) == 0) {
+			printf("  ");
+			print_sanitized(name);
+			putchar('=');
+			print_sanitized(value);
+			putchar('\n');
+		}
 	}
 	kf_answer_free(a);
 	return EXIT_ANSWER;
@@ -185,9 +198,11 @@ main(int argc, char **argv)
 			if (++i == argc)
 				usage();
 			config = argv[i];
-		} else if (strcmp(argv[i], "-v") == 0) {
+		} else if (argv[i][0] == '-' && argv[i][1] == 'v' &&
+		    strspn(argv[i] + 1, "v") == strlen(argv[i] + 1)) {
+			/* -v: verbose, to stderr too; -vv: debug */
 			log_stderr = 1;
-			verbosity++;
+			verbosity += (int)strlen(argv[i] + 1);
 		} else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;

@@ -39,33 +39,41 @@ static const struct {
 	[KF_KT_DSA] = { "ssh-dss", NULL, 0, 1 },
 };
 
-/* The option names sshd's auth-options.c accepts; valued ones take ="…". */
+/*
+ * The option names sshd's auth-options.c accepts; valued ones take ="...".
+ * A "grants" option only adds a capability, so removing it (when KeyOptions
+ * does not allow it) leaves the key weaker than the API asked for.  Every
+ * other option restricts the key or changes what it is; removing one of
+ * those would hand out more than the API granted, so such a key is
+ * dropped instead.
+ */
 static const struct {
 	const char	*name;
 	int		 valued;
+	int		 grants;
 } keyopts[KF_OPT_COUNT] = {
-	[KF_OPT_AGENT_FORWARDING] = { "agent-forwarding", 0 },
-	[KF_OPT_CERT_AUTHORITY] = { "cert-authority", 0 },
-	[KF_OPT_COMMAND] = { "command", 1 },
-	[KF_OPT_ENVIRONMENT] = { "environment", 1 },
-	[KF_OPT_EXPIRY_TIME] = { "expiry-time", 1 },
-	[KF_OPT_FROM] = { "from", 1 },
-	[KF_OPT_NO_AGENT_FORWARDING] = { "no-agent-forwarding", 0 },
-	[KF_OPT_NO_PORT_FORWARDING] = { "no-port-forwarding", 0 },
-	[KF_OPT_NO_PTY] = { "no-pty", 0 },
-	[KF_OPT_NO_TOUCH_REQUIRED] = { "no-touch-required", 0 },
-	[KF_OPT_NO_USER_RC] = { "no-user-rc", 0 },
-	[KF_OPT_NO_X11_FORWARDING] = { "no-x11-forwarding", 0 },
-	[KF_OPT_PERMITLISTEN] = { "permitlisten", 1 },
-	[KF_OPT_PERMITOPEN] = { "permitopen", 1 },
-	[KF_OPT_PORT_FORWARDING] = { "port-forwarding", 0 },
-	[KF_OPT_PRINCIPALS] = { "principals", 1 },
-	[KF_OPT_PTY] = { "pty", 0 },
-	[KF_OPT_RESTRICT] = { "restrict", 0 },
-	[KF_OPT_TUNNEL] = { "tunnel", 1 },
-	[KF_OPT_USER_RC] = { "user-rc", 0 },
-	[KF_OPT_VERIFY_REQUIRED] = { "verify-required", 0 },
-	[KF_OPT_X11_FORWARDING] = { "x11-forwarding", 0 },
+	[KF_OPT_AGENT_FORWARDING] = { "agent-forwarding", 0, 1 },
+	[KF_OPT_CERT_AUTHORITY] = { "cert-authority", 0, 0 },
+	[KF_OPT_COMMAND] = { "command", 1, 0 },
+	[KF_OPT_ENVIRONMENT] = { "environment", 1, 1 },
+	[KF_OPT_EXPIRY_TIME] = { "expiry-time", 1, 0 },
+	[KF_OPT_FROM] = { "from", 1, 0 },
+	[KF_OPT_NO_AGENT_FORWARDING] = { "no-agent-forwarding", 0, 0 },
+	[KF_OPT_NO_PORT_FORWARDING] = { "no-port-forwarding", 0, 0 },
+	[KF_OPT_NO_PTY] = { "no-pty", 0, 0 },
+	[KF_OPT_NO_TOUCH_REQUIRED] = { "no-touch-required", 0, 1 },
+	[KF_OPT_NO_USER_RC] = { "no-user-rc", 0, 0 },
+	[KF_OPT_NO_X11_FORWARDING] = { "no-x11-forwarding", 0, 0 },
+	[KF_OPT_PERMITLISTEN] = { "permitlisten", 1, 0 },
+	[KF_OPT_PERMITOPEN] = { "permitopen", 1, 0 },
+	[KF_OPT_PORT_FORWARDING] = { "port-forwarding", 0, 1 },
+	[KF_OPT_PRINCIPALS] = { "principals", 1, 0 },
+	[KF_OPT_PTY] = { "pty", 0, 1 },
+	[KF_OPT_RESTRICT] = { "restrict", 0, 0 },
+	[KF_OPT_TUNNEL] = { "tunnel", 1, 0 },
+	[KF_OPT_USER_RC] = { "user-rc", 0, 1 },
+	[KF_OPT_VERIFY_REQUIRED] = { "verify-required", 0, 0 },
+	[KF_OPT_X11_FORWARDING] = { "x11-forwarding", 0, 1 },
 };
 
 /* A cursor over an SSH wire-format blob (RFC 4251 section 5). */
@@ -261,8 +269,10 @@ rebuild_options(const struct kf_key_policy *policy, const char *opts,
 			return KF_ERR_KEY;
 		}
 		if ((policy->options & (1u << opt)) == 0) {
-			/* Not allowed here: the key stays, the option does not. */
-			continue;
+			if (keyopts[opt].grants)
+				continue;	/* the key stays, weaker */
+			*why = "a restricting option not allowed by KeyOptions";
+			return KF_ERR_KEY;
 		}
 		if ((r = kf_buf_puts(out, keyopts[opt].name)) != 0)
 			return r;

@@ -860,7 +860,9 @@ kf_config_read_token(struct kf_ctx *ctx, const struct kf_config *cfg,
 	/* The first line, measured in bytes: a NUL in it is refused below. */
 	for (n = 0; n < b.len && b.data[n] != '\r' && b.data[n] != '\n'; n++)
 		;
-	b.data[n] = '\0';
+	/* Whatever follows the first line is no longer needed. */
+	explicit_bzero(b.data + n, b.len - n);
+	b.len = n;
 	/* A header value: visible ASCII only, so it cannot split the header. */
 	if (n == 0 || strspn(b.data, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
 	    "opqrstuvwxyz0123456789-._~+/=") != n) {

@@ -254,8 +254,11 @@ setup_handle(CURL *c, const struct kf_config *cfg, const char *url,
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (cfg->ca_file != NULL)
+	if (cfg->ca_file != NULL) {
+		/* CAFile replaces the system store; it does not add to it. */
 		SET(CURLOPT_CAINFO, cfg->ca_file);
+		SET(CURLOPT_CAPATH, (char *)NULL);
+	}
 	if (cfg->client_cert != NULL) {
 		SET(CURLOPT_SSLCERT, cfg->client_cert);
 		SET(CURLOPT_SSLKEY, cfg->client_key);
@@ -364,6 +367,13 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 			last = KF_ERR_CONFIG;
 			continue;
 		}
+		/*
+		 * A server that accepts and then hangs must not eat the time
+		 * of the URLs after it: each but the last gets an equal share
+		 * of what is left.
+		 */
+		if (i + 1 < cfg->urls.n)
+			remaining /= (long)(cfg->urls.n - i);
 		response_reset(resp, cfg->max_response_size);
 		memset(&t, 0, sizeof(t));
 		t.resp = resp;

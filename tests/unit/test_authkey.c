@@ -716,7 +716,7 @@ test_escaped_quote_inside_a_value_is_kept(void **state)
 }
 
 static void
-test_options_not_in_key_options_are_stripped_but_the_key_kept(void **state)
+test_options_not_in_key_options_strip_grants_drop_restrictions(void **state)
 {
 	struct kf_key_policy pol = default_policy();
 	const struct tu_key *k = tu_key(TU_ED25519);
@@ -743,12 +743,26 @@ test_options_not_in_key_options_are_stripped_but_the_key_kept(void **state)
 	free(want);
 	free(line);
 
-	/* KeyOptions none. */
+	/* KeyOptions none: options that only grant are stripped... */
 	pol.options = 0;
-	line = build_ok(&pol, k->line, "no-pty,command=\"x\",from=\"1.2.3.4\"",
+	line = build_ok(&pol, k->line, "pty,agent-forwarding,environment=\"A=b\"",
 	    0);
 	assert_string_equal(line, k->line);
 	free(line);
+
+	/*
+	 * ...but stripping a restriction would serve the key with more power
+	 * than the API gave it: such a key is dropped instead.
+	 */
+	build_refused(&pol, k->line, "no-pty", 0, KF_ERR_KEY, "KeyOptions");
+	build_refused(&pol, k->line, "command=\"x\"", 0, KF_ERR_KEY,
+	    "KeyOptions");
+	build_refused(&pol, k->line, "from=\"1.2.3.4\"", 0, KF_ERR_KEY,
+	    "KeyOptions");
+	build_refused(&pol, k->line, "restrict,pty", 0, KF_ERR_KEY,
+	    "KeyOptions");
+	build_refused(&pol, k->line, "cert-authority", 0, KF_ERR_KEY,
+	    "KeyOptions");
 }
 
 static void
@@ -830,7 +844,7 @@ test_future_expiry_is_emitted_as_expiry_time_in_utc(void **state)
 
 	/* sshd enforces it even when KeyOptions strips every option. */
 	pol.options = 0;
-	line = build_ok(&pol, k->line, "no-pty", 2000000000);
+	line = build_ok(&pol, k->line, "pty", 2000000000);
 	want = tu_printf("expiry-time=\"20330518033320Z\" %s", k->line);
 	assert_string_equal(line, want);
 	free(want);
@@ -863,7 +877,7 @@ main(void)
 		cmocka_unit_test(test_line_breaks_cannot_smuggle_in_another_key),
 		cmocka_unit_test(test_allowed_options_are_kept_in_canonical_form),
 		cmocka_unit_test(test_escaped_quote_inside_a_value_is_kept),
-		cmocka_unit_test(test_options_not_in_key_options_are_stripped_but_the_key_kept),
+		cmocka_unit_test(test_options_not_in_key_options_strip_grants_drop_restrictions),
 		cmocka_unit_test(test_bad_options_drop_the_key),
 		cmocka_unit_test(test_expired_key_is_refused),
 		cmocka_unit_test(test_future_expiry_is_emitted_as_expiry_time_in_utc),
