@@ -131,6 +131,15 @@ int kf_lookup(struct kf_ctx *ctx, const char *user, const char *fingerprint,
     const char *key_blob, struct kf_answer **answerp);
 
 /*
+ * Like kf_lookup(), but always asks the API first (a conditional request
+ * when the cache holds an ETag) and uses the cache only when the API
+ * fails, under the same CacheMaxStale rules.  For the PAM account phase,
+ * so that a user disabled centrally is refused at the next login.
+ */
+int kf_lookup_revalidate(struct kf_ctx *ctx, const char *user,
+    struct kf_answer **answerp);
+
+/*
  * Drops user's cache entry, or every entry when user is NULL, so that the
  * next lookup asks the API.  Returns the number of entries removed (0 when
  * there was none), or a negative code (KF_ERR_IO, KF_ERR_PERM when the

@@ -223,9 +223,14 @@ store(struct kf_ctx *ctx, struct kf_cache *cache, const char *user,
 	(void)kf_cache_write(cache, user, &e);
 }
 
-int
-kf_lookup(struct kf_ctx *ctx, const char *user, const char *fingerprint,
-    const char *key_blob, struct kf_answer **answerp)
+/*
+ * One lookup.  revalidate skips rule 1: the PAM account phase asks the API
+ * on every login, so a user disabled centrally is refused at once, and
+ * falls back to the cache only when the API fails.
+ */
+static int
+lookup(struct kf_ctx *ctx, const char *user, const char *key_blob,
+    int revalidate, struct kf_answer **answerp)
 {
 	const struct kf_config *cfg;
 	struct kf_cache *cache = NULL;
@@ -248,7 +253,6 @@ kf_lookup(struct kf_ctx *ctx, const char *user, const char *fingerprint,
 		    "name keyfleet asks the API about", user);
 		return KF_ERR_USERNAME;
 	}
-	(void)fingerprint;	/* matching uses the blob (%k) */
 	if (key_blob != NULL && *key_blob == '\0')
 		key_blob = NULL;
 
@@ -260,7 +264,7 @@ kf_lookup(struct kf_ctx *ctx, const char *user, const char *fingerprint,
 	(void)kf_cache_open(ctx, cfg->cache_dir, &cache);
 
 	cached_load(ctx, cache, user, key_blob, &c);
-	if (cached_answers(cfg, &c)) {
+	if (!revalidate && cached_answers(cfg, &c)) {
 		kf_log(ctx, KF_LOG_DEBUG, "user %s: fresh cache entry (age "
 		    "%lds)", user, c.age);
 		r = answer_from_cache(&c, answerp);
@@ -337,6 +341,21 @@ kf_lookup(struct kf_ctx *ctx, const char *user, const char *fingerprint,
 	kf_response_clear(&resp);
 	cached_clear(&c);
 	return r;
+}
+
+int
+kf_lookup(struct kf_ctx *ctx, const char *user, const char *fingerprint,
+    const char *key_blob, struct kf_answer **answerp)
+{
+	(void)fingerprint;	/* matching uses the blob (%k) */
+	return lookup(ctx, user, key_blob, 0, answerp);
+}
+
+int
+kf_lookup_revalidate(struct kf_ctx *ctx, const char *user,
+    struct kf_answer **answerp)
+{
+	return lookup(ctx, user, NULL, 1, answerp);
 }
 
 int

@@ -67,7 +67,7 @@ rig_init() {
 rig_cleanup() {
 	local pidfile pid u
 	set +e
-	for pidfile in "$RIG/sshd.pid" "$RIG/api.pid"; do
+	for pidfile in "$RIG/sshd.pid" "$RIG/api.pid" "$RIG/syslog.pid"; do
 		[ -f "$pidfile" ] || continue
 		pid=$(cat "$pidfile" 2>/dev/null)
 		[ -n "$pid" ] && kill "$pid" 2>/dev/null
@@ -103,6 +103,22 @@ rig_wait_port() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# rig_start_syslog: when the machine has no /dev/log (containers, CI),
+# catch syslog messages in $RIG/syslog.log so tests can read what was
+# logged.  Returns 1 when a system logger owns /dev/log already.
+rig_start_syslog() {
+	local i
+	[ -e /dev/log ] && return 1
+	"$RIG_PYTHON" "$KF_TOP_SRCDIR/tests/e2e/syslog-catcher.py" /dev/log \
+	    "$RIG/syslog.log" &
+	echo $! > "$RIG/syslog.pid"
+	for i in $(seq 50); do
+		[ -S /dev/log ] && return 0
+		sleep 0.1
+	done
+	rig_die "syslog catcher did not start"
 }
 
 # rig_start_api: the test API over HTTPS with a throwaway CA.
@@ -182,6 +198,13 @@ rig_stop_api() {
 	rm -f "$RIG/api.pid"
 }
 
+# rig_install_pam_module SO: pam_keyfleet.so for the test PAM service.
+rig_install_pam_module() {
+	mkdir -m 755 -p "$RIG/lib"
+	install -m 644 "$1" "$RIG/lib/pam_keyfleet.so" || rig_die "install module"
+	RIG_PAM_MODULE=$RIG/lib/pam_keyfleet.so
+}
+
 # rig_install_helper BINARY: keyfleet-authkeys where sshd will run it.
 rig_install_helper() {
 	install -m 755 "$1" "$RIG/bin/keyfleet-authkeys" || rig_die "install helper"
@@ -210,12 +233,16 @@ rig_start_sshd() {
 	ssh-keygen -q -t ed25519 -N '' -f "$RIG/ssh_host_ed25519_key" ||
 	    rig_die "host key"
 	# sshd names its PAM service after argv[0]: a service of our own.
-	cat > "/etc/pam.d/$RIG_PAM_SERVICE" <<PAM
-# keyfleet end-to-end test service (removed when the test ends)
-auth	required	pam_deny.so
-account	required	pam_unix.so
-session	required	pam_unix.so
-PAM
+	{
+		echo "# keyfleet end-to-end test service (removed when the test ends)"
+		echo "auth	required	pam_deny.so"
+		[ -n "${RIG_PAM_MODULE:-}" ] &&
+		    echo "account	required	$RIG_PAM_MODULE config=$RIG/keyfleet.conf"
+		echo "account	required	pam_unix.so"
+		[ -n "${RIG_PAM_MODULE:-}" ] &&
+		    echo "session	optional	$RIG_PAM_MODULE config=$RIG/keyfleet.conf"
+		echo "session	required	pam_unix.so"
+	} > "/etc/pam.d/$RIG_PAM_SERVICE"
 	ln -s /usr/sbin/sshd "$RIG/sbin/$RIG_PAM_SERVICE"
 	cat > "$RIG/sshd_config" <<CFG
 Port $RIG_SSHD_PORT
@@ -228,7 +255,7 @@ UsePAM yes
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
-AuthorizedKeysFile none
+AuthorizedKeysFile ${RIG_AUTHORIZED_KEYS_FILE:-none}
 AuthorizedKeysCommand $RIG/bin/keyfleet-authkeys -v -f $RIG/keyfleet.conf %u %f %t %k
 AuthorizedKeysCommandUser keyfleet
 LogLevel DEBUG3
@@ -236,7 +263,16 @@ MaxStartups 100:30:200
 CFG
 	"$RIG/sbin/$RIG_PAM_SERVICE" -t -f "$RIG/sshd_config" ||
 	    rig_die "sshd -t rejected the test configuration"
-	"$RIG/sbin/$RIG_PAM_SERVICE" -D -e -f "$RIG/sshd_config" \
+	# An ASan-built PAM module needs the sanitizer runtime in sshd.
+	local preload=
+	if [ -n "${RIG_PAM_MODULE:-}" ] && [ "${KF_SANITIZERS:-no}" = yes ]; then
+		preload=$(ldd "$RIG_PAM_MODULE" | grep -o '/[^ ]*libasan[^ ]*' | head -1)
+		[ -z "$preload" ] && [ -n "${KF_CC:-}" ] &&
+		    preload=$($KF_CC -print-file-name=libclang_rt.asan-x86_64.so)
+		[ -f "$preload" ] || rig_die "sanitizer runtime for sshd not found"
+	fi
+	LD_PRELOAD=$preload ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 \
+	    "$RIG/sbin/$RIG_PAM_SERVICE" -D -e -f "$RIG/sshd_config" \
 	    2>"$RIG/sshd.log" &
 	rig_wait_port "$RIG_SSHD_PORT" || { tail -20 "$RIG/sshd.log" >&2; rig_die "sshd did not start"; }
 }
