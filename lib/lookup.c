@@ -136,8 +136,9 @@ cached_load(struct kf_ctx *ctx, struct kf_cache *cache, const char *user,
 		ttl = cfg->cache_ttl;
 		if (c->rec->ttl >= 0 && (unsigned long)c->rec->ttl < ttl)
 			ttl = (unsigned long)c->rec->ttl;
-		c->has_key = key_blob == NULL || !c->rec->active ||
-		    record_has_key(c->rec, key_blob);
+		/* A disabled user's entry lists no keys: once re-enabled
+		 * centrally, their key works after UnknownKeyRefresh too. */
+		c->has_key = key_blob == NULL || record_has_key(c->rec, key_blob);
 	}
 	/* A clock that went backwards makes an entry stale, not eternal. */
 	c->fresh = c->age >= 0 && (unsigned long)c->age < ttl;
