@@ -26,6 +26,7 @@
 #include "config_file.h"
 #include "ctx.h"
 #include "envfilter.h"
+#include "log.h"
 
 struct args {
 	const char	*config;
@@ -170,7 +171,8 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 			continue;
 		if ((why = kf_env_refused(&ctx->cfg->env_allow,
 		    &ctx->cfg->env_deny, name, value)) != NULL) {
-			pam_syslog(pamh, LOG_NOTICE, "user %s: environment "
+			/* kf_log(): the name, from the API, stays on one line. */
+			kf_log(ctx, KF_LOG_INFO, "user %s: environment "
 			    "variable \"%.64s\" not set: %s", user, name, why);
 			continue;
 		}

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctx.h"
@@ -41,7 +43,7 @@ static void
 remove_tmpdir(void)
 {
 	if (tmpdir != NULL && getenv("KF_TEST_KEEP_TMP") == NULL)
-		nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		tu_remove_tree(tmpdir);
 	free(tmpdir);
 	tmpdir = NULL;
 }
@@ -545,5 +547,234 @@ tu_unb64(const char *s, size_t *n)
 			acc &= (1u << bits) - 1;
 		}
 	}
+	return out;
+}
+
+char *
+tu_read_file(const char *path, size_t *len)
+{
+	char *buf = NULL, *nbuf;
+	size_t n = 0, cap = 0;
+	ssize_t got;
+	int fd;
+
+	if (len != NULL)
+		*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return NULL;
+	for (;;) {
+		if (cap - n < 4096) {
+			cap = cap * 2 + 4096;
+			if ((nbuf = realloc(buf, cap + 1)) == NULL)
+				TU_FATAL("out of memory");
+			buf = nbuf;
+		}
+		got = read(fd, buf + n, cap - n);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got == -1)
+			TU_FATAL("read %s: %s", path, strerror(errno));
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	buf[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return buf;
+}
+
+void
+tu_remove_tree(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return;
+	/* A test may leave a directory read-only: give it back first. */
+	if (S_ISDIR(st.st_mode))
+		(void)chmod(path, 0700);
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---------------------------------------------------- the test API server */
+
+/* tests/api/server.py, from $KF_TOP_SRCDIR or else from this file's path. */
+static char *
+api_script(void)
+{
+	const char *top = getenv("KF_TOP_SRCDIR"), *self = __FILE__, *cut;
+
+	if (top != NULL && *top != '\0')
+		return tu_printf("%s/tests/api/server.py", top);
+	if ((cut = strstr(self, "tests/unit/testutil.c")) != NULL)
+		return tu_printf("%.*stests/api/server.py", (int)(cut - self),
+		    self);
+	return tu_xstrdup("tests/api/server.py");
+}
+
+void
+tu_api_start(struct tu_api *api, const char *dir)
+{
+	const struct timespec pause = { 0, 20 * 1000 * 1000 };
+	char *script, *portfile, *text;
+	unsigned long port;
+	int i, status, devnull;
+
+	memset(api, 0, sizeof(*api));
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		TU_FATAL("mkdir %s: %s", dir, strerror(errno));
+	api->dir = tu_xstrdup(dir);
+	script = api_script();
+	if (access(script, R_OK) != 0)
+		TU_FATAL("test API server %s: %s (is KF_TOP_SRCDIR set?)",
+		    script, strerror(errno));
+	portfile = tu_printf("%s.port", dir);
+	unlink(portfile);
+	fflush(NULL);
+	if ((api->pid = fork()) == -1)
+		TU_FATAL("fork: %s", strerror(errno));
+	if (api->pid == 0) {
+		if ((devnull = open("/dev/null", O_RDWR)) != -1) {
+			dup2(devnull, 0);
+			dup2(devnull, 1);
+		}
+		/*
+		 * argv[0] a full path: python derives its prefix from it,
+		 * and a bare "python3" found first in PATH may belong to
+		 * another installation (pyenv, a venv).
+		 */
+		execl("/usr/bin/python3", "/usr/bin/python3", script, "--http",
+		    "--bind", "127.0.0.1", "--data-dir", dir, "--port-file",
+		    portfile, (char *)NULL);
+		_exit(127);
+	}
+	/* Up to 15 s: python starts slowly on a loaded machine. */
+	for (i = 0; i < 750; i++) {
+		if ((text = tu_read_file(portfile, NULL)) != NULL) {
+			text[strcspn(text, "\n")] = '\0';
+			if (*text != '\0' && strspn(text, "0123456789") ==
+			    strlen(text) && (port = strtoul(text, NULL, 10)) >
+			    0 && port < 65536) {
+				api->port = (int)port;
+				free(text);
+				break;
+			}
+			free(text);
+		}
+		if (waitpid(api->pid, &status, WNOHANG) == api->pid) {
+			api->pid = 0;
+			TU_FATAL("test API server %s exited (status %d) "
+			    "before listening", script, status);
+		}
+		nanosleep(&pause, NULL);
+	}
+	free(portfile);
+	if (api->port == 0) {
+		tu_api_stop(api);
+		TU_FATAL("test API server %s did not start listening", script);
+	}
+	free(script);
+}
+
+void
+tu_api_stop(struct tu_api *api)
+{
+	const struct timespec pause = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	if (api->pid <= 0)
+		return;
+	kill(api->pid, SIGTERM);
+	for (i = 0; i < 500; i++) {
+		if (waitpid(api->pid, NULL, WNOHANG) == api->pid) {
+			api->pid = 0;
+			return;
+		}
+		nanosleep(&pause, NULL);
+	}
+	kill(api->pid, SIGKILL);
+	waitpid(api->pid, NULL, 0);
+	api->pid = 0;
+}
+
+void
+tu_api_free(struct tu_api *api)
+{
+	tu_api_stop(api);
+	free(api->dir);
+	api->dir = NULL;
+}
+
+void
+tu_api_put(const struct tu_api *api, const char *name, const char *text)
+{
+	char *path = tu_printf("%s/%s", api->dir, name), *tmp;
+	int fd;
+
+	if (text == NULL) {
+		if (unlink(path) == -1 && errno != ENOENT)
+			TU_FATAL("unlink %s: %s", path, strerror(errno));
+		free(path);
+		return;
+	}
+	/* Renamed into place: the server never reads half a file. */
+	tmp = tu_printf("%s.tu-tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1 || write(fd, text, strlen(text)) !=
+	    (ssize_t)strlen(text) || close(fd) != 0)
+		TU_FATAL("write %s: %s", tmp, strerror(errno));
+	if (rename(tmp, path) != 0)
+		TU_FATAL("rename %s: %s", tmp, strerror(errno));
+	free(tmp);
+	free(path);
+}
+
+/* The request log's lines, as one string; "" when there is none. */
+static char *
+api_log(const struct tu_api *api)
+{
+	char *path = tu_printf("%s/_requests.log", api->dir), *text;
+
+	text = tu_read_file(path, NULL);
+	free(path);
+	return text != NULL ? text : tu_xstrdup("");
+}
+
+size_t
+tu_api_requests(const struct tu_api *api)
+{
+	char *text = api_log(api), *p;
+	size_t n = 0;
+
+	for (p = text; (p = strchr(p, '\n')) != NULL; p++)
+		n++;
+	free(text);
+	return n;
+}
+
+char *
+tu_api_request_field(const struct tu_api *api, size_t i, int field)
+{
+	char *text = api_log(api), *line = text, *out = NULL;
+	size_t len;
+	int f;
+
+	for (; i > 0 && line != NULL; i--)
+		if ((line = strchr(line, '\n')) != NULL)
+			line++;
+	if (line == NULL || *line == '\0')
+		goto out;
+	line[strcspn(line, "\n")] = '\0';
+	for (f = 1; f < field && line != NULL; f++)
+		if ((line = strchr(line, '\t')) != NULL)
+			line++;
+	if (line == NULL || field < 1)
+		goto out;
+	len = strcspn(line, "\t");
+	out = tu_printf("%.*s", (int)len, line);
+ out:
+	free(text);
 	return out;
 }

@@ -81,6 +81,51 @@ void	tu_fatal(const char *file, int line, const char *fmt, ...)
 	    __attribute__((noreturn, format(printf, 3, 4)));
 #define TU_FATAL(...)	tu_fatal(__FILE__, __LINE__, __VA_ARGS__)
 
+/*
+ * Reads a whole file, binary-safe, into a new NUL-terminated buffer and
+ * stores its length in *len (if len is not NULL); NULL when it cannot be
+ * opened (errno tells why).
+ */
+char		*tu_read_file(const char *path, size_t *len);
+/* Removes a directory tree (or a file); a missing path is not an error. */
+void		 tu_remove_tree(const char *path);
+
+/* ---------------------------------------------------- the test API server */
+
+/*
+ * tests/api/server.py run with --http on a free port of 127.0.0.1, serving
+ * dir: per-user records dir/NAME.json, control files such as dir/_mode
+ * ("status 500", "garbage", ...) and dir/_latency_ms, and a log of every
+ * request in dir/_requests.log.  See server.py for the details.
+ */
+struct tu_api {
+	pid_t	 pid;		/* 0 when not running */
+	int	 port;
+	char	*dir;
+};
+
+/*
+ * Starts the server on dir (created when missing) and waits until it
+ * listens; fails the test if it cannot.  The script is found through
+ * $KF_TOP_SRCDIR, which "make check" exports.
+ */
+void	 tu_api_start(struct tu_api *api, const char *dir);
+/* Stops it; its port then refuses connections.  Safe to call twice. */
+void	 tu_api_stop(struct tu_api *api);
+/* Stops it if running and frees what tu_api_start() allocated. */
+void	 tu_api_free(struct tu_api *api);
+/* Writes text to dir/name (a record or a control file); NULL removes it. */
+void	 tu_api_put(const struct tu_api *api, const char *name,
+	    const char *text);
+/* How many requests the server has logged so far. */
+size_t	 tu_api_requests(const struct tu_api *api);
+/*
+ * Field (1-based) of the i-th (0-based) logged request, as a new string:
+ * 3 is the path, 4 the If-None-Match value ("-" when absent), 8 the
+ * status.  NULL when there is no such request or field.
+ */
+char	*tu_api_request_field(const struct tu_api *api, size_t i, int field);
+
 /* ----------------------------------------------------------- strings */
 
 /* Returns a new string with every "from" in s replaced by "to". */
