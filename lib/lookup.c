@@ -281,16 +281,23 @@ lookup(struct kf_ctx *ctx, const char *user, const char *key_blob,
 			r = KF_ERR_TIMEOUT;
 			goto failed;
 		}
-		if (waited) {
+		/*
+		 * Read again even when the lock was free: another process may
+		 * have finished its whole fetch between our first read and
+		 * taking the lock.
+		 */
+		if (lockfd >= 0) {
 			cached_load(ctx, cache, user, key_blob, &c);
-			if (cached_answers(cfg, &c) &&
+			if ((waited || !revalidate) && cached_answers(cfg, &c) &&
 			    c.entry.fetched >= started) {
 				kf_log(ctx, KF_LOG_DEBUG, "user %s: answered "
 				    "by a concurrent lookup", user);
 				r = answer_from_cache(&c, answerp);
 				goto out;
 			}
-			if (kf_cache_failed_since(cache, user, started)) {
+			/* Only a fetch we waited for counts as ours to share. */
+			if (waited &&
+			    kf_cache_failed_since(cache, user, started)) {
 				r = KF_ERR_UNAVAILABLE;
 				goto failed;
 			}
