@@ -14,6 +14,11 @@ RIG_USERS_CREATED=
 RIG_KEYFLEET_USER_CREATED=
 RIG_PYTHON=${PYTHON:-}
 
+# Test verdicts: every check prints one PASS or FAIL line.
+failures=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
 rig_log() {
 	printf '%s\n' "$*" >&2
 }

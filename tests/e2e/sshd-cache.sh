@@ -9,9 +9,6 @@ KF_TOP_BUILDDIR=${KF_TOP_BUILDDIR:-$KF_TOP_SRCDIR}
 rig_require_root
 rig_init
 
-failures=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 # login KEY: succeeds when the marker comes back.
 login() {
 	local out

@@ -11,9 +11,6 @@ KF_TOP_BUILDDIR=${KF_TOP_BUILDDIR:-$KF_TOP_SRCDIR}
 rig_require_root
 rig_init
 
-failures=0
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 have_syslog=0
 rig_start_syslog && have_syslog=1
