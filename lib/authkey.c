@@ -371,6 +371,17 @@ kf_keyopts_default(void)
 	return ((1u << KF_OPT_COUNT) - 1) & ~(1u << KF_OPT_ENVIRONMENT);
 }
 
+struct kf_key_policy
+kf_key_policy_default(void)
+{
+	struct kf_key_policy p;
+
+	p.types = kf_keytypes_default();
+	p.options = kf_keyopts_default();
+	p.min_rsa_bits = 2048;
+	return p;
+}
+
 void
 kf_authkey_clear(struct kf_authkey *key)
 {

@@ -63,6 +63,8 @@ int		 kf_keytype_from_name(const char *name);
 const char	*kf_keytype_name(int type);
 uint32_t	 kf_keytypes_default(void);
 int		 kf_keyopt_from_name(const char *name);
+/* The policy keyfleet.conf(5) describes as the default. */
+struct kf_key_policy kf_key_policy_default(void);
 const char	*kf_keyopt_name(int opt);
 uint32_t	 kf_keyopts_default(void);
 

@@ -726,9 +726,7 @@ config_defaults(struct kf_config *cfg)
 	cfg->cache_max_stale = 86400;
 	cfg->negative_ttl = 60;
 	cfg->unknown_key_refresh = 30;
-	cfg->key_policy.types = kf_keytypes_default();
-	cfg->key_policy.options = kf_keyopts_default();
-	cfg->key_policy.min_rsa_bits = 2048;
+	cfg->key_policy = kf_key_policy_default();
 	cfg->log_level = KF_LOG_INFO;
 	if ((cfg->cache_dir = strdup(KF_CACHEDIR)) == NULL)
 		return KF_ERR_NOMEM;

@@ -14,17 +14,6 @@
 #define B64_ALPHABET \
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
-static struct kf_key_policy
-default_policy(void)
-{
-	struct kf_key_policy p;
-
-	p.types = kf_keytypes_default();
-	p.options = kf_keyopts_default();
-	p.min_rsa_bits = 2048;
-	return p;
-}
-
 /* Builds a key that must be accepted and returns its line. */
 static char *
 build_ok(const struct kf_key_policy *pol, const char *text,
@@ -96,7 +85,7 @@ test_every_key_type_is_rebuilt_from_its_parts(void **state)
 		TU_ED25519, TU_ECDSA256, TU_ECDSA384, TU_ECDSA521, TU_RSA2048,
 		TU_SK_ED25519, TU_SK_ECDSA256,
 	};
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *k;
 	struct kf_authkey key;
 	const char *why;
@@ -149,7 +138,7 @@ test_comment_is_reduced_to_printable_ascii(void **state)
 		{ "a \t  b\t\tc", "a b c" },
 		{ "quote\"and'back\\slash", "quote\"and'back\\slash" },
 	};
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *k = tu_key(TU_ED25519);
 	char *text, *want, *line;
 	size_t i;
@@ -170,7 +159,7 @@ static void
 test_key_without_comment_has_no_trailing_blank(void **state)
 {
 	static const char *suffixes[] = { "", " ", "   ", "\t", " \t " };
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *k = tu_key(TU_ECDSA256);
 	char *text, *line;
 	size_t i;
@@ -188,7 +177,7 @@ test_key_without_comment_has_no_trailing_blank(void **state)
 static void
 test_blanks_around_fields_are_normalized(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *k = tu_key(TU_ED25519);
 	char *text, *line;
 
@@ -203,7 +192,7 @@ test_blanks_around_fields_are_normalized(void **state)
 static void
 test_long_comment_is_cut_to_256_characters(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *k = tu_key(TU_ED25519);
 	char *comment = tu_repeat('c', 1000), *text, *line, *want;
 
@@ -226,7 +215,7 @@ test_truncated_blob_is_refused(void **state)
 		TU_ED25519, TU_ECDSA256, TU_RSA2048, TU_SK_ED25519,
 		TU_SK_ECDSA256,
 	};
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	unsigned char *blob;
 	size_t i, len, cut;
 	char *text;
@@ -251,7 +240,7 @@ test_trailing_data_in_blob_is_refused(void **state)
 	static const enum tu_keykind kinds[] = {
 		TU_ED25519, TU_ECDSA384, TU_RSA2048, TU_SK_ECDSA256,
 	};
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	struct tu_blob b = { NULL, 0 };
 	unsigned char *blob;
 	size_t i, len;
@@ -294,7 +283,7 @@ test_blob_of_another_type_than_declared_is_refused(void **state)
 		{ TU_SK_ECDSA256, "ecdsa-sha2-nistp256" },
 		{ TU_DSA, "ssh-rsa" },
 	};
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	char *text;
 	size_t i;
 
@@ -310,7 +299,7 @@ test_blob_of_another_type_than_declared_is_refused(void **state)
 static void
 test_ecdsa_curve_must_match_the_key_type(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	unsigned char point[97];
 	struct tu_blob b = { NULL, 0 };
 	char *text;
@@ -349,7 +338,7 @@ test_ecdsa_curve_must_match_the_key_type(void **state)
 static void
 test_ecdsa_point_must_be_uncompressed_and_of_the_curve_size(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	unsigned char point[66];
 	struct tu_blob b = { NULL, 0 };
 	char *text, *line;
@@ -393,7 +382,7 @@ test_ecdsa_point_must_be_uncompressed_and_of_the_curve_size(void **state)
 static void
 test_sk_key_needs_an_application(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	unsigned char pk[32];
 	struct tu_blob b = { NULL, 0 };
 	char *text;
@@ -415,7 +404,7 @@ test_sk_key_needs_an_application(void **state)
 static void
 test_ed25519_key_must_be_32_bytes(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	unsigned char pk[33];
 	struct tu_blob b = { NULL, 0 };
 	char *text;
@@ -439,7 +428,7 @@ test_ed25519_key_must_be_32_bytes(void **state)
 static void
 test_rsa_mpints_must_be_positive_and_minimal(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	unsigned char n[257], e[3] = { 0x01, 0x00, 0x01 };
 	struct tu_blob b = { NULL, 0 };
 	char *text, *line;
@@ -482,7 +471,7 @@ test_rsa_mpints_must_be_positive_and_minimal(void **state)
 static void
 test_bad_base64_is_refused(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *k = tu_key(TU_ECDSA256);
 	char *b64, *text, *pad;
 	const char *p;
@@ -544,7 +533,7 @@ test_bad_base64_is_refused(void **state)
 static void
 test_short_rsa_key_obeys_min_rsa_bits(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *short_rsa = tu_key(TU_RSA1024);
 	const struct tu_key *rsa = tu_key(TU_RSA2048);
 	char *line;
@@ -567,7 +556,7 @@ test_short_rsa_key_obeys_min_rsa_bits(void **state)
 static void
 test_key_type_not_in_key_types_is_refused(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	char *line;
 
 	(void)state;
@@ -585,7 +574,7 @@ test_key_type_not_in_key_types_is_refused(void **state)
 static void
 test_dsa_is_refused_unless_key_types_lists_it(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *dsa = tu_key(TU_DSA);
 	char *line;
 
@@ -600,7 +589,7 @@ test_dsa_is_refused_unless_key_types_lists_it(void **state)
 static void
 test_malformed_entries_are_refused(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *k = tu_key(TU_ED25519);
 	char *text, *big;
 
@@ -632,7 +621,7 @@ test_malformed_entries_are_refused(void **state)
 static void
 test_line_breaks_cannot_smuggle_in_another_key(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *k = tu_key(TU_ED25519);
 	const struct tu_key *evil = tu_key(TU_ECDSA256);
 	char *text, *opts;
@@ -682,7 +671,7 @@ test_allowed_options_are_kept_in_canonical_form(void **state)
 		{ "command=\"\"", "command=\"\"" },
 		{ "", NULL },
 	};
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *k = tu_key(TU_ED25519);
 	char *line, *want;
 	size_t i;
@@ -702,7 +691,7 @@ test_allowed_options_are_kept_in_canonical_form(void **state)
 static void
 test_escaped_quote_inside_a_value_is_kept(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *k = tu_key(TU_ED25519);
 	const char *opts = "command=\"echo \\\"hi, there\\\"\",no-pty";
 	char *line, *want;
@@ -718,7 +707,7 @@ test_escaped_quote_inside_a_value_is_kept(void **state)
 static void
 test_options_not_in_key_options_strip_grants_drop_restrictions(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *k = tu_key(TU_ED25519);
 	const char *opts = "environment=\"LD_PRELOAD=/tmp/x.so\",no-pty";
 	char *line, *want;
@@ -796,7 +785,7 @@ test_bad_options_drop_the_key(void **state)
 		{ "command=\"caf\xc3\xa9\"", "non-printable" },
 		{ "no_pty", "unknown option" },
 	};
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *k = tu_key(TU_ED25519);
 	size_t i;
 
@@ -813,7 +802,7 @@ test_bad_options_drop_the_key(void **state)
 static void
 test_expired_key_is_refused(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *k = tu_key(TU_ED25519);
 
 	(void)state;
@@ -825,7 +814,7 @@ test_expired_key_is_refused(void **state)
 static void
 test_future_expiry_is_emitted_as_expiry_time_in_utc(void **state)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const struct tu_key *k = tu_key(TU_ED25519);
 	char *line, *want;
 

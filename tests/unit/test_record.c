@@ -15,17 +15,6 @@
 #define USER	"alice"
 #define SOURCE	"https://api.example.com/users/alice"
 
-static struct kf_key_policy
-default_policy(void)
-{
-	struct kf_key_policy p;
-
-	p.types = kf_keytypes_default();
-	p.options = kf_keyopts_default();
-	p.min_rsa_bits = 2048;
-	return p;
-}
-
 /*
  * Makes a JSON body from a template written with ' for " (so that the
  * tests stay readable) and placeholders for real keys' lines:
@@ -63,7 +52,7 @@ static int
 parse_bytes(struct tu_fixture *f, const char *body, size_t len,
     struct kf_record **recp, const char **why)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 
 	*recp = (struct kf_record *)recp;	/* poisoned */
 	return kf_record_parse_json(f->ctx, &pol, USER, SOURCE, body, len,
@@ -537,7 +526,7 @@ static int
 parse_keys_bytes(struct tu_fixture *f, const char *body, size_t len,
     struct kf_record **recp)
 {
-	struct kf_key_policy pol = default_policy();
+	struct kf_key_policy pol = kf_key_policy_default();
 	const char *why = NULL;
 
 	*recp = (struct kf_record *)recp;
