@@ -39,6 +39,7 @@ extern "C" {
 #define KF_ERR_SIGNATURE	(-15)	/* signature missing or invalid */
 #define KF_ERR_EXPIRED		(-16)	/* record past its exp */
 #define KF_ERR_NOENT		(-17)	/* no such entry */
+#define KF_ERR_AUDIENCE		(-18)	/* signed for another Audience */
 
 /* What the API says about a user. */
 #define KF_USER_ACTIVE		1	/* known and active: keys and env apply */

@@ -19,6 +19,7 @@
 #include "keyfleet.h"
 #include "config_file.h"
 #include "log.h"
+#include "sig.h"
 #include "util.h"
 
 #define KF_CONFIG_MAX_SIZE	(256 * 1024)
@@ -283,17 +284,52 @@ kw_pinned_pubkey(struct parse_state *st, const char *value)
 }
 
 static int
-kw_unsupported(struct parse_state *st, const char *value)
+kw_signing_key(struct parse_state *st, const char *value)
 {
-	/*
-	 * Accepting these without enforcing them would quietly weaken what
-	 * the administrator asked for, so they are refused until supported.
-	 */
-	kf_log(st->ctx, KF_LOG_ERROR, "%s:%u: signed responses (SigningKey, "
-	    "Audience) are not supported by keyfleet %s yet; refusing to run "
-	    "without the verification this configuration asks for",
-	    st->path, st->line, PACKAGE_VERSION);
-	return KF_ERR_CONFIG;
+	struct kf_buf pem;
+	const char *why;
+	int fd, r;
+
+	/* The key decides who may grant access: guard it like this file. */
+	if ((fd = kf_open_checked(value, geteuid(), 0, &why)) < 0) {
+		kf_log(st->ctx, KF_LOG_ERROR, "%s:%u: SigningKey: %s %s",
+		    st->path, st->line, value, why);
+		return KF_ERR_CONFIG;
+	}
+	kf_buf_init(&pem, 64 * 1024);
+	r = kf_read_fd(fd, &pem, 64 * 1024);
+	close(fd);
+	if (r == 0)
+		r = kf_sigkeys_add_pem(&st->cfg->signing_keys, pem.data,
+		    pem.len, value, &why);
+	else
+		why = r == KF_ERR_TOOBIG ? "is too large for a public key" :
+		    "cannot be read";
+	kf_buf_free(&pem);
+	if (r == KF_ERR_NOMEM)
+		return r;
+	if (r != 0) {
+		kf_log(st->ctx, KF_LOG_ERROR, "%s:%u: SigningKey: %s: %s",
+		    st->path, st->line, value, why);
+		return KF_ERR_CONFIG;
+	}
+	return 0;
+}
+
+static int
+kw_audience(struct parse_state *st, const char *value)
+{
+	const char *p;
+
+	if (strlen(value) > 256)
+		return bad_value(st, "Audience", value,
+		    "at most 256 characters");
+	for (p = value; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return bad_value(st, "Audience", value,
+			    "printable characters");
+	}
+	return set_string(&st->cfg->audience, value);
 }
 
 static int
@@ -559,8 +595,8 @@ static const struct keyword {
 	{ "ClientCertificate", kw_client_cert, 0 },
 	{ "ClientKey", kw_client_key, 0 },
 	{ "PinnedPublicKey", kw_pinned_pubkey, 0 },
-	{ "SigningKey", kw_unsupported, 1 },
-	{ "Audience", kw_unsupported, 0 },
+	{ "SigningKey", kw_signing_key, 1 },
+	{ "Audience", kw_audience, 0 },
 	{ "HostName", kw_hostname, 0 },
 	{ "ConnectTimeout", kw_connect_timeout, 0 },
 	{ "Timeout", kw_timeout, 0 },
@@ -708,6 +744,17 @@ check_config(struct parse_state *st)
 		    "ClientKey go together", st->path);
 		return KF_ERR_CONFIG;
 	}
+	if (cfg->audience != NULL && cfg->signing_keys.n == 0) {
+		kf_log(st->ctx, KF_LOG_ERROR, "%s: Audience needs SigningKey: "
+		    "only a signed record's aud can be trusted", st->path);
+		return KF_ERR_CONFIG;
+	}
+	if (cfg->signing_keys.n > 0 && cfg->format == KF_FORMAT_KEYS) {
+		kf_log(st->ctx, KF_LOG_ERROR, "%s: SigningKey needs Format "
+		    "json: plain authorized_keys text cannot be signed",
+		    st->path);
+		return KF_ERR_CONFIG;
+	}
 	if (cfg->connect_timeout_ms > cfg->timeout_ms)
 		cfg->connect_timeout_ms = cfg->timeout_ms;
 	return 0;
@@ -774,7 +821,7 @@ kf_config_free(struct kf_config *cfg)
 	free(cfg->client_cert);
 	free(cfg->client_key);
 	free(cfg->pinned_pubkey);
-	strlist_free(&cfg->signing_keys);
+	kf_sigkeys_free(&cfg->signing_keys);
 	free(cfg->audience);
 	free(cfg->hostname);
 	free(cfg->cache_dir);

@@ -7,6 +7,7 @@
 
 #include "authkey.h"
 #include "log.h"
+#include "sig.h"
 
 enum kf_format {
 	KF_FORMAT_JSON = 0,
@@ -27,7 +28,7 @@ struct kf_config {
 	char			*client_cert;
 	char			*client_key;
 	char			*pinned_pubkey;
-	struct kf_strlist	 signing_keys;
+	struct kf_sigkeys	 signing_keys;
 	char			*audience;
 	char			*hostname;
 	long			 connect_timeout_ms;

@@ -60,6 +60,8 @@ kf_strerror(int code)
 		return "expired";
 	case KF_ERR_NOENT:
 		return "no such entry";
+	case KF_ERR_AUDIENCE:
+		return "record signed for another audience";
 	default:
 		return "unknown error";
 	}

@@ -24,6 +24,7 @@
 #include "fetch.h"
 #include "log.h"
 #include "record.h"
+#include "response.h"
 
 struct kf_answer {
 	int			 status;	/* KF_USER_* */
@@ -46,34 +47,20 @@ struct accept_state {
 	struct kf_record	*rec;
 };
 
-static int
-parse_body(struct kf_ctx *ctx, const char *user, const char *source,
-    const struct kf_buf *body, struct kf_record **recp, const char **why)
-{
-	const struct kf_config *cfg = ctx->cfg;
-
-	if (cfg->format == KF_FORMAT_KEYS)
-		return kf_record_parse_keys(ctx, &cfg->key_policy, user, source,
-		    body->data, body->len, ctx->now(), recp, why);
-	return kf_record_parse_json(ctx, &cfg->key_policy, user, source,
-	    body->data, body->len, ctx->now(), recp, why);
-}
-
 /* Parses a 200 body; one that does not parse fails over to the next URL. */
 static int
 accept_body(void *arg, const struct kf_response *resp)
 {
 	struct accept_state *st = arg;
-	const char *why = NULL;
+	char why[KF_WHY_MAX];
 	int r;
 
 	kf_record_free(st->rec);
 	st->rec = NULL;
-	if ((r = parse_body(st->ctx, st->user, resp->url, &resp->body,
-	    &st->rec, &why)) != 0)
+	if ((r = kf_response_parse(st->ctx, st->user, resp->url,
+	    resp->body.data, resp->body.len, &st->rec, why)) != 0)
 		kf_log(st->ctx, KF_LOG_INFO, "user %s: %s: response rejected: "
-		    "%s", st->user, resp->url, why != NULL ? why :
-		    kf_strerror(r));
+		    "%s", st->user, resp->url, why);
 	return r;
 }
 
@@ -107,7 +94,7 @@ cached_load(struct kf_ctx *ctx, struct kf_cache *cache, const char *user,
     const char *key_blob, struct cached *c)
 {
 	const struct kf_config *cfg = ctx->cfg;
-	const char *why = NULL;
+	char why[KF_WHY_MAX];
 	unsigned long ttl;
 	int r;
 
@@ -122,13 +109,12 @@ cached_load(struct kf_ctx *ctx, struct kf_cache *cache, const char *user,
 		c->has_key = key_blob == NULL;
 	} else {
 		ctx->key_drop_level = KF_LOG_VERBOSE;
-		r = parse_body(ctx, user, "cache", &c->entry.body, &c->rec,
-		    &why);
+		r = kf_response_parse(ctx, user, "cache", c->entry.body.data,
+		    c->entry.body.len, &c->rec, why);
 		ctx->key_drop_level = KF_LOG_INFO;
 		if (r != 0) {
 			kf_log(ctx, KF_LOG_INFO, "user %s: cached record no "
-			    "longer usable: %s", user, why != NULL ? why :
-			    kf_strerror(r));
+			    "longer usable: %s", user, why);
 			kf_cache_entry_clear(&c->entry);
 			return;
 		}

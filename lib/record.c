@@ -171,10 +171,65 @@ kf_record_free(struct kf_record *rec)
 	free(rec);
 }
 
+/* Whether aud (a string or an array of strings) names audience. */
+static int
+aud_matches(json_t *aud, const char *audience)
+{
+	json_t *v;
+	size_t i;
+
+	if (json_is_string(aud))
+		return strcmp(json_string_value(aud), audience) == 0;
+	json_array_foreach(aud, i, v) {
+		if (json_is_string(v) &&
+		    strcmp(json_string_value(v), audience) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The rules a signed record must meet beyond an unsigned one's. */
+static int
+check_signed(json_t *root, const struct kf_record *rec, time_t now,
+    const char *audience, const char **why)
+{
+	json_t *aud;
+
+	if (rec->exp == 0) {
+		*why = "signed record has no \"exp\"";
+		return KF_ERR_PARSE;
+	}
+	if (rec->iat > (int64_t)now + KF_RECORD_MAX_SKEW) {
+		*why = "signed record's \"iat\" is in the future";
+		return KF_ERR_PARSE;
+	}
+	if (audience == NULL)
+		return 0;
+	if ((aud = json_object_get(root, "aud")) == NULL) {
+		*why = "signed record has no \"aud\", but Audience is set";
+		return KF_ERR_AUDIENCE;
+	}
+	if (!aud_matches(aud, audience)) {
+		*why = "signed record's \"aud\" does not name this Audience";
+		return KF_ERR_AUDIENCE;
+	}
+	return 0;
+}
+
 int
 kf_record_parse_json(struct kf_ctx *ctx, const struct kf_key_policy *policy,
     const char *user, const char *source, const char *body, size_t len,
     time_t now, struct kf_record **recp, const char **why)
+{
+	return kf_record_parse_signed(ctx, policy, user, source, body, len,
+	    now, 0, NULL, recp, why);
+}
+
+int
+kf_record_parse_signed(struct kf_ctx *ctx, const struct kf_key_policy *policy,
+    const char *user, const char *source, const char *body, size_t len,
+    time_t now, int is_signed, const char *audience, struct kf_record **recp,
+    const char **why)
 {
 	struct kf_record *rec = NULL;
 	json_error_t jerr;
@@ -243,6 +298,9 @@ kf_record_parse_json(struct kf_ctx *ctx, const struct kf_key_policy *policy,
 		r = KF_ERR_EXPIRED;
 		goto out;
 	}
+	if (is_signed && (r = check_signed(root, rec, now, audience, why)) != 0)
+		goto out;
+	r = KF_ERR_PARSE;
 	if ((v = json_object_get(root, "env")) != NULL &&
 	    (r = parse_env(rec, v, why)) != 0)
 		goto out;

@@ -39,6 +39,21 @@ int	kf_record_parse_json(struct kf_ctx *ctx,
 	    const char *source, const char *body, size_t len, time_t now,
 	    struct kf_record **recp, const char **why);
 
+/* How far in the future a signed record's iat may be: clock skew. */
+#define KF_RECORD_MAX_SKEW	60
+
+/*
+ * kf_record_parse_json() for the payload of a verified JWS when is_signed:
+ * exp is then required and iat may not be more than KF_RECORD_MAX_SKEW
+ * seconds ahead, and, when audience is not NULL, aud (a string or an array
+ * of strings) must name it.
+ */
+int	kf_record_parse_signed(struct kf_ctx *ctx,
+	    const struct kf_key_policy *policy, const char *user,
+	    const char *source, const char *body, size_t len, time_t now,
+	    int is_signed, const char *audience, struct kf_record **recp,
+	    const char **why);
+
 /*
  * Parses a "Format keys" body: authorized_keys lines as GitHub serves them.
  * The user counts as active when at least one key is usable.

@@ -4,11 +4,13 @@
 # starts is recorded and stopped by PID in rig_cleanup; every user and
 # file it creates outside its own directory is removed again.
 #
-# Needs: root, /usr/sbin/sshd, ssh, ssh-keygen, openssl, python3.
+# Needs: root, /usr/sbin/sshd, ssh, ssh-keygen, openssl, python3; nginx
+# for rig_start_nginx.
 
 RIG=
 RIG_SSHD_PORT=
 RIG_API_PORT=
+RIG_NGINX_PORT=
 RIG_PAM_SERVICE=
 RIG_USERS_CREATED=
 RIG_KEYFLEET_USER_CREATED=
@@ -72,6 +74,7 @@ rig_init() {
 rig_cleanup() {
 	local pidfile pid u
 	set +e
+	[ -n "$RIG" ] && rig_stop_nginx
 	for pidfile in "$RIG/sshd.pid" "$RIG/api.pid" "$RIG/syslog.pid"; do
 		[ -f "$pidfile" ] || continue
 		pid=$(cat "$pidfile" 2>/dev/null)
@@ -142,6 +145,92 @@ rig_start_api() {
 	done
 	[ -s "$RIG/api.port" ] || { cat "$RIG/api.log" >&2; rig_die "test API did not start"; }
 	RIG_API_PORT=$(cat "$RIG/api.port")
+}
+
+# rig_start_nginx DOCROOT: a stock nginx serving DOCROOT as static files
+# over HTTPS on a free loopback port ($RIG_NGINX_PORT), with the rig's test
+# CA (the API's, when rig_start_api ran first).  *.jws is served as
+# application/jose, so URL https://127.0.0.1:$RIG_NGINX_PORT/keys/%u.jws
+# reads DOCROOT/keys/USER.jws.  Its configuration, PID file, logs
+# (nginx-access.log, nginx-error.log) and temporary files all live in the
+# rig directory: nothing under /var/lib/nginx or /var/log/nginx is used.
+# With the test API too, call it after rig_start_api, which remakes the CA.
+rig_start_nginx() {
+	local docroot=$1 tmp=$RIG/nginx-tmp
+	command -v nginx >/dev/null 2>&1 || rig_die "missing nginx (install nginx)"
+	[ -d "$docroot" ] || rig_die "nginx: no document root $docroot"
+	if [ ! -s "$RIG/tls/server.pem" ]; then
+		bash "$KF_TOP_SRCDIR/tests/api/mkcerts.sh" "$RIG/tls" ||
+		    rig_die "cannot make test certificates"
+		chmod 644 "$RIG/tls/ca.pem"
+	fi
+	mkdir -m 755 "$tmp"
+	RIG_NGINX_PORT=$(rig_free_port)
+	# The master runs as root (it reads the key and binds); workers run as
+	# nobody and need only read DOCROOT.
+	cat > "$RIG/nginx.conf" <<CFG
+user nobody nogroup;
+worker_processes 1;
+pid $RIG/nginx.pid;
+lock_file $RIG/nginx.lock;
+error_log $RIG/nginx-error.log info;
+events {
+	worker_connections 64;
+}
+http {
+	types {
+		application/jose jws;
+		application/json json;
+		text/plain keys txt;
+	}
+	default_type application/octet-stream;
+	access_log $RIG/nginx-access.log combined;
+	client_body_temp_path $tmp/body;
+	proxy_temp_path $tmp/proxy;
+	fastcgi_temp_path $tmp/fastcgi;
+	uwsgi_temp_path $tmp/uwsgi;
+	scgi_temp_path $tmp/scgi;
+	server_tokens off;
+	server {
+		listen 127.0.0.1:$RIG_NGINX_PORT ssl;
+		server_name localhost;
+		ssl_certificate $RIG/tls/server.pem;
+		ssl_certificate_key $RIG/tls/server.key;
+		root $docroot;
+		autoindex off;
+	}
+}
+CFG
+	# -e: even before reading the configuration nginx logs nowhere else.
+	# fd 9 (the rig lock) must not outlive the test in a daemon.
+	nginx -q -t -c "$RIG/nginx.conf" -e "$RIG/nginx-error.log" 9>&- ||
+	    { tail -20 "$RIG/nginx-error.log" >&2; rig_die "nginx -t rejected the test configuration"; }
+	nginx -c "$RIG/nginx.conf" -e "$RIG/nginx-error.log" \
+	    </dev/null >>"$RIG/nginx-error.log" 2>&1 9>&- ||
+	    { tail -20 "$RIG/nginx-error.log" >&2; rig_die "nginx did not start"; }
+	rig_wait_port "$RIG_NGINX_PORT" ||
+	    { tail -20 "$RIG/nginx-error.log" >&2; rig_die "nginx is not listening"; }
+}
+
+# rig_stop_nginx: stops the rig's nginx by its PID file, waits for it to go.
+rig_stop_nginx() {
+	local pid i
+	pid=$(cat "$RIG/nginx.pid" 2>/dev/null) || return 0
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	rm -f "$RIG/nginx.pid"
+	return 0
+}
+
+# rig_nginx_requests PATH: how many requests nginx has logged for PATH.
+rig_nginx_requests() {
+	[ -f "$RIG/nginx-access.log" ] || { echo 0; return; }
+	awk -v p="$1" '$7 == p { n++ } END { print n + 0 }' "$RIG/nginx-access.log"
 }
 
 # rig_api_put USER JSON: what the API answers for USER from now on.
@@ -215,10 +304,11 @@ rig_install_helper() {
 	install -m 755 "$1" "$RIG/bin/keyfleet-authkeys" || rig_die "install helper"
 }
 
-# rig_write_conf [EXTRA LINES...]: keyfleet.conf pointing at the test API.
+# rig_write_conf [EXTRA LINES...]: keyfleet.conf pointing at the test API
+# (or at $RIG_URL when set).
 rig_write_conf() {
 	{
-		echo "URL https://127.0.0.1:$RIG_API_PORT/users/%u"
+		echo "URL ${RIG_URL:-https://127.0.0.1:$RIG_API_PORT/users/%u}"
 		echo "CAFile $RIG/tls/ca.pem"
 		echo "CacheDirectory $RIG/cache"
 		echo "Timeout 5"

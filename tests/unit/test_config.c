@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "tu_sign.h"
 
 #include "authkey.h"
 #include "config_file.h"
+#include "sig.h"
 #include "util.h"
 
 #ifndef KF_CACHEDIR
@@ -18,6 +20,8 @@
 #endif
 
 #define GOOD_URL	"URL https://api.example.com/v1/users/%u\n"
+/* GOOD_URL inside a printf format. */
+#define GOOD_URL_FMT	"URL https://api.example.com/v1/users/%%u\n"
 #define PIN		"sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 #define PIN2		"sha256//BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB="
 
@@ -644,14 +648,109 @@ test_url_with_credentials_is_refused(void **state)
 }
 
 static void
-test_signing_key_and_audience_are_refused_until_supported(void **state)
+test_signing_keys_are_loaded(void **state)
 {
 	struct tu_fixture *f = *state;
+	const struct tu_sigkey *ed = tu_sigkey(TU_SIG_ED25519, 0);
+	const struct tu_sigkey *ec = tu_sigkey(TU_SIG_P256, 0);
+	struct kf_config *cfg;
+	char *both, *text, *pem1, *pem2;
 
-	assert_config_error_at(f, GOOD_URL "SigningKey /etc/keyfleet/sign.pem\n",
-	    2, "not supported");
-	assert_config_error_at(f, GOOD_URL "Audience fleet-eu\n", 2,
-	    "not supported");
+	/* One file may hold several keys, for rotation. */
+	pem1 = tu_read_file(ed->pub, NULL);
+	pem2 = tu_read_file(tu_sigkey(TU_SIG_ED25519, 1)->pub, NULL);
+	text = tu_printf("%s%s", pem1, pem2);
+	both = tu_write_file("two-keys.pub", text, strlen(text), 0644);
+	free(text);
+	text = tu_printf(GOOD_URL_FMT "SigningKey %s\nsigningkey %s\n"
+	    "SigningKey %s\nAudience fleet-eu\n", ed->pub, ec->pub, both);
+	cfg = load_ok(f, text);
+	assert_int_equal(cfg->signing_keys.n, 4);
+	assert_int_equal(cfg->signing_keys.v[0].alg, KF_SIG_EDDSA);
+	assert_string_equal(cfg->signing_keys.v[0].source, ed->pub);
+	assert_int_equal(cfg->signing_keys.v[1].alg, KF_SIG_ES256);
+	assert_int_equal(cfg->signing_keys.v[2].alg, KF_SIG_EDDSA);
+	assert_int_equal(cfg->signing_keys.v[3].alg, KF_SIG_EDDSA);
+	assert_non_null(strstr(cfg->signing_keys.v[3].source, "(key 2)"));
+	assert_string_equal(cfg->audience, "fleet-eu");
+	kf_config_free(cfg);
+	free(text);
+	free(both);
+	free(pem1);
+	free(pem2);
+}
+
+static void
+test_unusable_signing_keys_are_refused(void **state)
+{
+	struct tu_fixture *f = *state;
+	char *text, *path, *priv;
+	size_t i;
+	static const enum tu_sigkind wrong[] = { TU_SIG_P384, TU_SIG_RSA };
+
+	for (i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		text = tu_printf(GOOD_URL_FMT "SigningKey %s\n",
+		    tu_sigkey(wrong[i], 0)->pub);
+		assert_config_error_at(f, text, 2,
+		    "not an Ed25519 or P-256 public key");
+		free(text);
+	}
+	/* A private key is not what is asked for. */
+	priv = tu_read_file(tu_sigkey(TU_SIG_ED25519, 0)->priv, NULL);
+	path = tu_write_file("private.pem", priv, strlen(priv), 0600);
+	text = tu_printf(GOOD_URL_FMT "SigningKey %s\n", path);
+	assert_config_error_at(f, text, 2, "no PEM public key");
+	free(text);
+	free(path);
+	free(priv);
+	path = tu_write_file("junk.pem", "hello\n", 6, 0644);
+	text = tu_printf(GOOD_URL_FMT "SigningKey %s\n", path);
+	assert_config_error_at(f, text, 2, "no PEM public key");
+	free(text);
+	free(path);
+	assert_config_error_at(f, GOOD_URL "SigningKey /nonexistent/key.pem\n",
+	    2, "/nonexistent/key.pem");
+}
+
+static void
+test_signing_key_file_must_not_be_writable_by_others(void **state)
+{
+	struct tu_fixture *f = *state;
+	char *pem, *path, *text;
+
+	pem = tu_read_file(tu_sigkey(TU_SIG_ED25519, 0)->pub, NULL);
+	path = tu_write_file("open.pub", pem, strlen(pem), 0666);
+	text = tu_printf(GOOD_URL_FMT "SigningKey %s\n", path);
+	assert_config_error_at(f, text, 2, "open.pub");
+	free(text);
+	free(path);
+	path = tu_write_file("group.pub", pem, strlen(pem), 0664);
+	text = tu_printf(GOOD_URL_FMT "SigningKey %s\n", path);
+	assert_config_error_at(f, text, 2, "group.pub");
+	free(text);
+	free(path);
+	free(pem);
+}
+
+static void
+test_audience_and_format_keys_need_the_right_company(void **state)
+{
+	struct tu_fixture *f = *state;
+	char *text, *path;
+
+	path = load_err(f, GOOD_URL "Audience fleet-eu\n", KF_ERR_CONFIG);
+	assert_logged(&f->log, "Audience needs SigningKey");
+	free(path);
+	text = tu_printf(GOOD_URL_FMT "Format keys\nSigningKey %s\n",
+	    tu_sigkey(TU_SIG_ED25519, 0)->pub);
+	path = load_err(f, text, KF_ERR_CONFIG);
+	assert_logged(&f->log, "SigningKey needs Format json");
+	free(path);
+	free(text);
+	text = tu_printf(GOOD_URL_FMT "SigningKey %s\nAudience fleet\teu\n",
+	    tu_sigkey(TU_SIG_ED25519, 0)->pub);
+	assert_config_error_at(f, text, 3, "Audience");
+	free(text);
 }
 
 static void
@@ -1035,7 +1134,10 @@ main(void)
 		T(test_allow_http_permits_loopback_only),
 		T(test_url_host_is_loopback),
 		T(test_url_with_credentials_is_refused),
-		T(test_signing_key_and_audience_are_refused_until_supported),
+		T(test_signing_keys_are_loaded),
+		T(test_unusable_signing_keys_are_refused),
+		T(test_signing_key_file_must_not_be_writable_by_others),
+		T(test_audience_and_format_keys_need_the_right_company),
 		T(test_client_certificate_and_key_go_together),
 		T(test_connect_timeout_is_capped_by_timeout),
 		T(test_nul_byte_in_config_is_refused),
