@@ -27,6 +27,7 @@
 struct transfer {
 	struct kf_response	*resp;
 	int			 too_big;
+	char			 error[CURL_ERROR_SIZE];	/* libcurl's details */
 };
 
 #ifndef KF_LIBCURL_SONAME
@@ -251,6 +252,7 @@ setup_handle(CURL *c, const struct kf_config *cfg, const char *url,
 	SET(CURLOPT_WRITEDATA, t);
 	SET(CURLOPT_HEADERFUNCTION, on_header);
 	SET(CURLOPT_HEADERDATA, t);
+	SET(CURLOPT_ERRORBUFFER, t->error);
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
@@ -401,8 +403,10 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 			continue;
 		}
 		if (e != CURLE_OK) {
-			kf_log(ctx, KF_LOG_INFO, "user %s: %s: %s", user, url,
-			    kc.easy_strerror(e));
+			/* The details say which certificate check failed. */
+			kf_log(ctx, KF_LOG_INFO, "user %s: %s: %s%s%s", user,
+			    url, kc.easy_strerror(e), t.error[0] != '\0' ?
+			    ": " : "", t.error);
 			last = KF_ERR_FETCH;
 			continue;
 		}

@@ -184,6 +184,12 @@ kf_jws_verify(struct kf_jws *jws, const struct kf_sigkeys *keys,
 			*keyp = &keys->v[i];
 			return 0;
 		}
+		if (r == KF_ERR_CONFIG) {
+			snprintf(jws->why, sizeof(jws->why), "libcrypto "
+			    "refuses SigningKey %.60s", keys->v[i].source);
+			*why = jws->why;
+			return r;
+		}
 		if (r != KF_ERR_SIGNATURE) {
 			*why = "libcrypto failed to check the signature";
 			return r;

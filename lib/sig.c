@@ -1,26 +1,32 @@
 /*
  * sig.c - SigningKey public keys and signature checks, with libcrypto.
  *
- * libcrypto is loaded on first use, like libcurl: a configuration without
- * SigningKey, the common case on a cache hit, never pays for loading it.
- * Inside sshd it is the copy sshd already has.  Loaded once per process,
- * never unloaded.  Every failure clears libcrypto's error queue, so that
+ * Keys are read from PEM here, without libcrypto: SubjectPublicKeyInfo
+ * for Ed25519 and P-256 has one fixed DER form each, and libcrypto's PEM
+ * decoder alone costs more than the rest of a cache hit.  libcrypto is
+ * loaded on the first signature check, like libcurl on the first fetch,
+ * so a configuration without SigningKey never loads it; inside sshd it
+ * is the copy sshd already has.  Loaded once per process, never
+ * unloaded.  Every failure clears libcrypto's error queue, so that
  * nothing of ours is left for the host program to trip over.
  */
 #include "config.h"
 
 #include <dlfcn.h>
-#include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
+#include <openssl/params.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "keyfleet.h"
+#include "b64.h"
 #include "sig.h"
+#include "util.h"
 
 #ifndef KF_LIBCRYPTO_SONAME
 #define KF_LIBCRYPTO_SONAME "libcrypto.so.3"
@@ -29,8 +35,6 @@
 #define FN(name)	__typeof__(&name) name
 static struct {
 	int	loaded;
-	FN(BIO_new_mem_buf);
-	FN(BIO_free);
 	FN(BN_bin2bn);
 	FN(BN_free);
 	FN(ECDSA_SIG_new);
@@ -44,9 +48,14 @@ static struct {
 	FN(EVP_DigestVerify);
 	FN(EVP_sha256);
 	FN(EVP_PKEY_free);
-	FN(EVP_PKEY_get_base_id);
-	FN(EVP_PKEY_get_group_name);
-	FN(PEM_read_bio_PUBKEY);
+	FN(EVP_PKEY_new_raw_public_key);
+	FN(EVP_PKEY_CTX_new_from_name);
+	FN(EVP_PKEY_CTX_free);
+	FN(EVP_PKEY_fromdata_init);
+	FN(EVP_PKEY_fromdata);
+	FN(OSSL_PARAM_construct_utf8_string);
+	FN(OSSL_PARAM_construct_octet_string);
+	FN(OSSL_PARAM_construct_end);
 } kx;
 #undef FN
 
@@ -63,8 +72,6 @@ crypto_load(void)
 #define LOAD(name) \
 	if ((*(void **)&kx.name = dlsym(h, #name)) == NULL) \
 		return KF_ERR_UNAVAILABLE
-	LOAD(BIO_new_mem_buf);
-	LOAD(BIO_free);
 	LOAD(BN_bin2bn);
 	LOAD(BN_free);
 	LOAD(ECDSA_SIG_new);
@@ -78,9 +85,14 @@ crypto_load(void)
 	LOAD(EVP_DigestVerify);
 	LOAD(EVP_sha256);
 	LOAD(EVP_PKEY_free);
-	LOAD(EVP_PKEY_get_base_id);
-	LOAD(EVP_PKEY_get_group_name);
-	LOAD(PEM_read_bio_PUBKEY);
+	LOAD(EVP_PKEY_new_raw_public_key);
+	LOAD(EVP_PKEY_CTX_new_from_name);
+	LOAD(EVP_PKEY_CTX_free);
+	LOAD(EVP_PKEY_fromdata_init);
+	LOAD(EVP_PKEY_fromdata);
+	LOAD(OSSL_PARAM_construct_utf8_string);
+	LOAD(OSSL_PARAM_construct_octet_string);
+	LOAD(OSSL_PARAM_construct_end);
 #undef LOAD
 	kx.loaded = 1;
 	return 0;
@@ -92,29 +104,39 @@ kf_sigalg_name(enum kf_sigalg alg)
 	return alg == KF_SIG_EDDSA ? "EdDSA" : "ES256";
 }
 
-/* Which alg a key verifies, or 0 for a key keyfleet does not accept. */
-static enum kf_sigalg
-key_alg(EVP_PKEY *pkey)
-{
-	char group[64];
-	size_t len = 0;
+/* The DER of SubjectPublicKeyInfo up to the key bytes (RFC 8410, 5480). */
+static const unsigned char spki_ed25519[] = {
+	0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+};
+static const unsigned char spki_p256[] = {
+	0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+	0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03,
+	0x42, 0x00, 0x04,
+};
 
-	switch (kx.EVP_PKEY_get_base_id(pkey)) {
-	case EVP_PKEY_ED25519:
+/* Which alg a DER SubjectPublicKeyInfo is for, with its key bytes. */
+static enum kf_sigalg
+spki_parse(const unsigned char *der, size_t len, unsigned char raw[65],
+    size_t *rawlen)
+{
+	if (len == sizeof(spki_ed25519) + 32 &&
+	    memcmp(der, spki_ed25519, sizeof(spki_ed25519)) == 0) {
+		*rawlen = 32;
+		memcpy(raw, der + sizeof(spki_ed25519), 32);
 		return KF_SIG_EDDSA;
-	case EVP_PKEY_EC:
-		if (kx.EVP_PKEY_get_group_name(pkey, group, sizeof(group),
-		    &len) == 1 && strcmp(group, SN_X9_62_prime256v1) == 0)
-			return KF_SIG_ES256;
-		return 0;
-	default:
-		return 0;
 	}
+	if (len == sizeof(spki_p256) + 64 &&
+	    memcmp(der, spki_p256, sizeof(spki_p256)) == 0) {
+		*rawlen = 65;	/* from the 0x04 on */
+		memcpy(raw, der + sizeof(spki_p256) - 1, 65);
+		return KF_SIG_ES256;
+	}
+	return 0;
 }
 
 static int
-keys_append(struct kf_sigkeys *keys, EVP_PKEY *pkey, enum kf_sigalg alg,
-    const char *source, unsigned nth, unsigned total)
+keys_append(struct kf_sigkeys *keys, const struct kf_sigkey *key,
+    const char *source, unsigned nth)
 {
 	struct kf_sigkey *v;
 	char *s;
@@ -123,7 +145,7 @@ keys_append(struct kf_sigkeys *keys, EVP_PKEY *pkey, enum kf_sigalg alg,
 	n = strlen(source) + 32;
 	if ((s = malloc(n)) == NULL)
 		return KF_ERR_NOMEM;
-	if (total > 1)
+	if (nth > 1)
 		snprintf(s, n, "%s (key %u)", source, nth);
 	else
 		snprintf(s, n, "%s", source);
@@ -132,8 +154,7 @@ keys_append(struct kf_sigkeys *keys, EVP_PKEY *pkey, enum kf_sigalg alg,
 		return KF_ERR_NOMEM;
 	}
 	keys->v = v;
-	v[keys->n].pkey = pkey;
-	v[keys->n].alg = alg;
+	v[keys->n] = *key;
 	v[keys->n].source = s;
 	keys->n++;
 	return 0;
@@ -143,48 +164,58 @@ int
 kf_sigkeys_add_pem(struct kf_sigkeys *keys, const char *pem, size_t len,
     const char *source, const char **why)
 {
-	EVP_PKEY *found[16], *pkey;
-	enum kf_sigalg algs[16];
-	unsigned nfound = 0, i;
-	BIO *bio;
+	static const char begin[] = "-----BEGIN PUBLIC KEY-----";
+	static const char end[] = "-----END PUBLIC KEY-----";
+	const char *p = pem, *pend = pem + len, *b, *e;
+	struct kf_buf text, der;
+	struct kf_sigkey key;
+	unsigned nth = 0;
 	int r = 0;
 
 	*why = NULL;
-	if (crypto_load() != 0) {
-		*why = "cannot load " KF_LIBCRYPTO_SONAME;
-		return KF_ERR_UNAVAILABLE;
-	}
-	if (len > 64 * 1024 ||
-	    (bio = kx.BIO_new_mem_buf(pem, (int)len)) == NULL) {
-		*why = "file too large";
-		return KF_ERR_INVAL;
-	}
-	while ((pkey = kx.PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) != NULL) {
-		if (nfound == sizeof(found) / sizeof(found[0])) {
-			kx.EVP_PKEY_free(pkey);
+	kf_buf_init(&text, 0);
+	kf_buf_init(&der, 0);
+	while (r == 0 && (b = memmem(p, (size_t)(pend - p), begin,
+	    sizeof(begin) - 1)) != NULL) {
+		b += sizeof(begin) - 1;
+		if ((e = memmem(b, (size_t)(pend - b), end,
+		    sizeof(end) - 1)) == NULL) {
+			*why = "a PEM public key has no END line";
+			r = KF_ERR_INVAL;
+			break;
+		}
+		p = e + sizeof(end) - 1;
+		text.len = 0;
+		der.len = 0;
+		for (; b < e && r == 0; b++) {
+			if (*b != '\n' && *b != '\r' && *b != ' ' &&
+			    *b != '\t')
+				r = kf_buf_putc(&text, *b);
+		}
+		if (r != 0)
+			break;
+		memset(&key, 0, sizeof(key));
+		if (text.len == 0 ||
+		    kf_b64_decode(text.data, text.len, &der) != 0) {
+			*why = "a PEM public key is not valid base64";
+			r = KF_ERR_INVAL;
+		} else if ((key.alg = spki_parse((unsigned char *)der.data,
+		    der.len, key.raw, &key.rawlen)) == 0) {
+			*why = "not an Ed25519 or P-256 public key "
+			    "(SubjectPublicKeyInfo, uncompressed point)";
+			r = KF_ERR_INVAL;
+		} else if (++nth > 16) {
 			*why = "more than 16 keys in one file";
 			r = KF_ERR_INVAL;
-			break;
+		} else {
+			r = keys_append(keys, &key, source, nth);
 		}
-		if ((algs[nfound] = key_alg(pkey)) == 0) {
-			kx.EVP_PKEY_free(pkey);
-			*why = "not an Ed25519 or P-256 public key";
-			r = KF_ERR_INVAL;
-			break;
-		}
-		found[nfound++] = pkey;
 	}
-	kx.ERR_clear_error();	/* the end of the file is an "error" too */
-	kx.BIO_free(bio);
-	if (r == 0 && nfound == 0) {
+	kf_buf_free(&text);
+	kf_buf_free(&der);
+	if (r == 0 && nth == 0) {
 		*why = "no PEM public key (\"BEGIN PUBLIC KEY\") in it";
 		r = KF_ERR_INVAL;
-	}
-	for (i = 0; i < nfound; i++) {
-		if (r == 0 && (r = keys_append(keys, found[i], algs[i], source,
-		    i + 1, nfound)) == 0)
-			continue;	/* keys owns it now */
-		kx.EVP_PKEY_free(found[i]);
 	}
 	return r;
 }
@@ -194,13 +225,41 @@ kf_sigkeys_free(struct kf_sigkeys *keys)
 {
 	size_t i;
 
-	for (i = 0; i < keys->n; i++) {
-		kx.EVP_PKEY_free(keys->v[i].pkey);
+	for (i = 0; i < keys->n; i++)
 		free(keys->v[i].source);
-	}
 	free(keys->v);
 	keys->v = NULL;
 	keys->n = 0;
+}
+
+/* The key as libcrypto's EVP_PKEY, or NULL when libcrypto refuses it. */
+static EVP_PKEY *
+key_to_pkey(const struct kf_sigkey *key)
+{
+	EVP_PKEY_CTX *pctx;
+	EVP_PKEY *pkey = NULL;
+	OSSL_PARAM params[3];
+	char group[] = SN_X9_62_prime256v1;
+	unsigned char point[65];
+
+	if (key->alg == KF_SIG_EDDSA)
+		return kx.EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+		    key->raw, key->rawlen);
+	/* fromdata checks that the point is on the curve. */
+	memcpy(point, key->raw, sizeof(point));
+	params[0] = kx.OSSL_PARAM_construct_utf8_string(
+	    OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
+	params[1] = kx.OSSL_PARAM_construct_octet_string(
+	    OSSL_PKEY_PARAM_PUB_KEY, point, key->rawlen);
+	params[2] = kx.OSSL_PARAM_construct_end();
+	if ((pctx = kx.EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL)
+		return NULL;
+	if (kx.EVP_PKEY_fromdata_init(pctx) != 1 ||
+	    kx.EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY,
+	    params) != 1)
+		pkey = NULL;
+	kx.EVP_PKEY_CTX_free(pctx);
+	return pkey;
 }
 
 /* RFC 7518's raw R||S as the DER ECDSA-Sig-Value libcrypto checks. */
@@ -235,36 +294,35 @@ int
 kf_sig_verify(const struct kf_sigkey *key, const void *msg, size_t len,
     const unsigned char *sig, size_t siglen)
 {
-	EVP_MD_CTX *md;
+	EVP_MD_CTX *md = NULL;
+	EVP_PKEY *pkey = NULL;
 	unsigned char *der = NULL;
 	const unsigned char *s = sig;
-	int derlen = 0, ok, r;
+	int derlen = 0, r = KF_ERR_UNAVAILABLE;
 
 	if (siglen != KF_SIG_LEN)
 		return KF_ERR_SIGNATURE;
 	if (crypto_load() != 0)
 		return KF_ERR_UNAVAILABLE;
+	if ((pkey = key_to_pkey(key)) == NULL) {
+		r = KF_ERR_CONFIG;
+		goto out;
+	}
 	if (key->alg == KF_SIG_ES256) {
-		if ((der = es256_to_der(sig, &derlen)) == NULL || derlen <= 0) {
-			free(der);
-			kx.ERR_clear_error();
-			return KF_ERR_UNAVAILABLE;
-		}
+		if ((der = es256_to_der(sig, &derlen)) == NULL || derlen <= 0)
+			goto out;
 		s = der;
 		siglen = (size_t)derlen;
 	}
-	if ((md = kx.EVP_MD_CTX_new()) == NULL) {
-		free(der);
-		return KF_ERR_UNAVAILABLE;
-	}
-	if (kx.EVP_DigestVerifyInit(md, NULL, key->alg == KF_SIG_ES256 ?
-	    kx.EVP_sha256() : NULL, NULL, key->pkey) != 1) {
-		r = KF_ERR_UNAVAILABLE;
-	} else {
-		ok = kx.EVP_DigestVerify(md, s, siglen, msg, len);
-		r = ok == 1 ? 0 : KF_ERR_SIGNATURE;
-	}
+	if ((md = kx.EVP_MD_CTX_new()) == NULL ||
+	    kx.EVP_DigestVerifyInit(md, NULL, key->alg == KF_SIG_ES256 ?
+	    kx.EVP_sha256() : NULL, NULL, pkey) != 1)
+		goto out;
+	r = kx.EVP_DigestVerify(md, s, siglen, msg, len) == 1 ? 0 :
+	    KF_ERR_SIGNATURE;
+ out:
 	kx.EVP_MD_CTX_free(md);
+	kx.EVP_PKEY_free(pkey);
 	free(der);
 	kx.ERR_clear_error();
 	return r;

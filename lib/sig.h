@@ -16,9 +16,16 @@ enum kf_sigalg {
 
 #define KF_SIG_LEN	64	/* both algorithms' signatures */
 
+/*
+ * A key as SubjectPublicKeyInfo gives it: Ed25519's 32 bytes, or P-256's
+ * uncompressed point (0x04 || X || Y).  Read without libcrypto, whose
+ * PEM decoder costs a millisecond; it is handed to libcrypto only to
+ * verify.
+ */
 struct kf_sigkey {
-	void		*pkey;		/* EVP_PKEY */
 	enum kf_sigalg	 alg;
+	unsigned char	 raw[65];
+	size_t		 rawlen;
 	char		*source;	/* "FILE" or "FILE (key 2)", for logs */
 };
 
@@ -29,10 +36,9 @@ struct kf_sigkeys {
 
 /*
  * Appends every PEM public key (SubjectPublicKeyInfo) in pem to keys;
- * only Ed25519 and P-256 keys are accepted.  Returns 0, or with *why set
- * to a static reason KF_ERR_INVAL (no usable key), KF_ERR_UNAVAILABLE
- * (libcrypto cannot be loaded) or KF_ERR_NOMEM; keys may then hold part
- * of the file, to be discarded.
+ * only Ed25519 and P-256 (uncompressed) keys are accepted.  Returns 0, or
+ * with *why set to a static reason KF_ERR_INVAL (no usable key) or
+ * KF_ERR_NOMEM; keys may then hold part of the file, to be discarded.
  */
 int	kf_sigkeys_add_pem(struct kf_sigkeys *keys, const char *pem,
 	    size_t len, const char *source, const char **why);
@@ -43,8 +49,9 @@ const char	*kf_sigalg_name(enum kf_sigalg alg);
 
 /*
  * Checks sig (KF_SIG_LEN bytes) over msg with key.  Returns 0 when it
- * verifies, KF_ERR_SIGNATURE when it does not, KF_ERR_UNAVAILABLE when
- * libcrypto fails.
+ * verifies, KF_ERR_SIGNATURE when it does not, KF_ERR_CONFIG when
+ * libcrypto refuses the key (a P-256 point not on the curve), and
+ * KF_ERR_UNAVAILABLE when libcrypto cannot be loaded or fails.
  */
 int	kf_sig_verify(const struct kf_sigkey *key, const void *msg,
 	    size_t len, const unsigned char *sig, size_t siglen);

@@ -821,6 +821,44 @@ test_without_signing_key_a_jws_is_read_but_alg_still_checked(void **state)
 	free(p);
 }
 
+/* A P-256 "key" whose point is not on the curve verifies nothing. */
+static void
+test_signing_key_off_the_curve_is_refused(void **state)
+{
+	struct jt *t = *state;
+	char *pem, *b64, *p, *bad_pem, *path, *extra;
+	unsigned char *der;
+	size_t n;
+
+	pem = tu_read_file(tu_sigkey(TU_SIG_P256, 0)->pub, NULL);
+	b64 = tu_replace(pem, "-----BEGIN PUBLIC KEY-----", "");
+	p = tu_replace(b64, "-----END PUBLIC KEY-----", "");
+	free(b64);
+	b64 = tu_replace(p, "\n", "");
+	der = tu_unb64(b64, &n);
+	assert_int_equal(n, 91);
+	der[90] ^= 1;	/* the last byte of Y */
+	free(b64);
+	b64 = tu_b64(der, n);
+	bad_pem = tu_printf("-----BEGIN PUBLIC KEY-----\n%s\n"
+	    "-----END PUBLIC KEY-----\n", b64);
+	path = tu_write_file("off-curve.pub", bad_pem, strlen(bad_pem), 0644);
+	extra = tu_printf("SigningKey %s\n", path);
+	configure(t, extra);
+	serve(t, signed_record(TU_SIG_P256, 0, "{\"alg\":\"ES256\"}", "alice",
+	    ""));
+	tu_log_reset(&t->f->log);
+	expect_refused(t);
+	assert_logged(&t->f->log, "libcrypto refuses SigningKey");
+	free(pem);
+	free(p);
+	free(der);
+	free(b64);
+	free(bad_pem);
+	free(path);
+	free(extra);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -838,6 +876,7 @@ main(void)
 		T(test_alg_none_is_refused),
 		T(test_hs256_with_the_public_key_as_secret_is_refused),
 		T(test_alg_and_key_type_must_match),
+		T(test_signing_key_off_the_curve_is_refused),
 		T(test_truncated_and_extra_segments_are_refused),
 		T(test_base64_padding_is_refused),
 		T(test_exp_is_required_and_honoured),

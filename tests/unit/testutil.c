@@ -600,27 +600,86 @@ tu_remove_tree(const char *path)
 
 /* ---------------------------------------------------- the test API server */
 
-/* tests/api/server.py, from $KF_TOP_SRCDIR or else from this file's path. */
+/* A file of the source tree, from $KF_TOP_SRCDIR or else this file's path. */
 static char *
-api_script(void)
+source_file(const char *rel)
 {
 	const char *top = getenv("KF_TOP_SRCDIR"), *self = __FILE__, *cut;
 
 	if (top != NULL && *top != '\0')
-		return tu_printf("%s/tests/api/server.py", top);
+		return tu_printf("%s/%s", top, rel);
 	if ((cut = strstr(self, "tests/unit/testutil.c")) != NULL)
-		return tu_printf("%.*stests/api/server.py", (int)(cut - self),
-		    self);
-	return tu_xstrdup("tests/api/server.py");
+		return tu_printf("%.*s%s", (int)(cut - self), self, rel);
+	return tu_xstrdup(rel);
 }
 
-void
-tu_api_start(struct tu_api *api, const char *dir)
+static char *
+api_script(void)
+{
+	return source_file("tests/api/server.py");
+}
+
+#define PYTHON	"/usr/bin/python3"
+
+/* What tu_api_start_tls() hands the server. */
+struct api_tls {
+	const char	*cert;
+	const char	*key;
+	const char	*client_ca;	/* NULL: no client certificates */
+};
+
+/* Where a TLS server's stderr goes. */
+static char *
+api_stderr_path(const char *dir)
+{
+	return tu_printf("%s.stderr", dir);
+}
+
+/*
+ * The child: becomes server.py, plain HTTP when tls is NULL, else with
+ * stderr on errlog.  Allocates nothing: the parent may have threads.
+ */
+static void __attribute__((noreturn))
+api_exec(const char *script, const char *dir, const char *portfile,
+    const struct api_tls *tls, const char *errlog)
+{
+	int devnull, fd;
+
+	if ((devnull = open("/dev/null", O_RDWR)) != -1) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+	}
+	if (errlog != NULL && (fd = open(errlog, O_WRONLY | O_CREAT |
+	    O_TRUNC | O_APPEND | O_CLOEXEC, 0600)) != -1)
+		dup2(fd, 2);	/* the copy on 2 is not close-on-exec */
+	/*
+	 * argv[0] a full path: python derives its prefix from it, and a bare
+	 * "python3" found first in PATH may belong to another installation
+	 * (pyenv, a venv).  A failed handshake is reported only with
+	 * --verbose.
+	 */
+	if (tls == NULL)
+		execl(PYTHON, PYTHON, script, "--http", "--bind", "127.0.0.1",
+		    "--data-dir", dir, "--port-file", portfile, (char *)NULL);
+	else if (tls->client_ca == NULL)
+		execl(PYTHON, PYTHON, script, "--cert", tls->cert, "--key",
+		    tls->key, "--verbose", "--bind", "127.0.0.1", "--data-dir",
+		    dir, "--port-file", portfile, (char *)NULL);
+	else
+		execl(PYTHON, PYTHON, script, "--cert", tls->cert, "--key",
+		    tls->key, "--client-ca", tls->client_ca, "--verbose",
+		    "--bind", "127.0.0.1", "--data-dir", dir, "--port-file",
+		    portfile, (char *)NULL);
+	_exit(127);
+}
+
+static void
+api_start(struct tu_api *api, const char *dir, const struct api_tls *tls)
 {
 	const struct timespec pause = { 0, 20 * 1000 * 1000 };
-	char *script, *portfile, *text;
+	char *script, *portfile, *text, *errlog = NULL;
 	unsigned long port;
-	int i, status, devnull;
+	int i, status;
 
 	memset(api, 0, sizeof(*api));
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
@@ -632,24 +691,14 @@ tu_api_start(struct tu_api *api, const char *dir)
 		    script, strerror(errno));
 	portfile = tu_printf("%s.port", dir);
 	unlink(portfile);
+	if (tls != NULL)
+		errlog = api_stderr_path(dir);
 	fflush(NULL);
 	if ((api->pid = fork()) == -1)
 		TU_FATAL("fork: %s", strerror(errno));
-	if (api->pid == 0) {
-		if ((devnull = open("/dev/null", O_RDWR)) != -1) {
-			dup2(devnull, 0);
-			dup2(devnull, 1);
-		}
-		/*
-		 * argv[0] a full path: python derives its prefix from it,
-		 * and a bare "python3" found first in PATH may belong to
-		 * another installation (pyenv, a venv).
-		 */
-		execl("/usr/bin/python3", "/usr/bin/python3", script, "--http",
-		    "--bind", "127.0.0.1", "--data-dir", dir, "--port-file",
-		    portfile, (char *)NULL);
-		_exit(127);
-	}
+	if (api->pid == 0)
+		api_exec(script, dir, portfile, tls, errlog);
+	free(errlog);
 	/* Up to 15 s: python starts slowly on a loaded machine. */
 	for (i = 0; i < 750; i++) {
 		if ((text = tu_read_file(portfile, NULL)) != NULL) {
@@ -665,8 +714,10 @@ tu_api_start(struct tu_api *api, const char *dir)
 		}
 		if (waitpid(api->pid, &status, WNOHANG) == api->pid) {
 			api->pid = 0;
+			text = tu_api_stderr(api);
 			TU_FATAL("test API server %s exited (status %d) "
-			    "before listening", script, status);
+			    "before listening%s%s", script, status,
+			    *text != '\0' ? ":\n" : "", text);
 		}
 		nanosleep(&pause, NULL);
 	}
@@ -676,6 +727,53 @@ tu_api_start(struct tu_api *api, const char *dir)
 		TU_FATAL("test API server %s did not start listening", script);
 	}
 	free(script);
+}
+
+void
+tu_api_start(struct tu_api *api, const char *dir)
+{
+	api_start(api, dir, NULL);
+}
+
+void
+tu_api_start_tls(struct tu_api *api, const char *dir, const char *cert,
+    const char *key, const char *client_ca)
+{
+	const struct api_tls tls = { cert, key, client_ca };
+
+	api_start(api, dir, &tls);
+}
+
+char *
+tu_api_stderr(const struct tu_api *api)
+{
+	char *path = api_stderr_path(api->dir), *text;
+
+	text = tu_read_file(path, NULL);
+	free(path);
+	return text != NULL ? text : tu_xstrdup("");
+}
+
+const char *
+tu_certs_dir(void)
+{
+	static char *dir;
+	char *script, *cmd;
+	int rc;
+
+	if (dir != NULL)
+		return dir;
+	script = source_file("tests/api/mkcerts.sh");
+	cmd = tu_printf("/bin/bash '%s' '%s/certs' </dev/null >/dev/null",
+	    script, tu_tmpdir());
+	rc = system(cmd);
+	if (rc != 0)
+		TU_FATAL("%s failed (status %d); is openssl installed?",
+		    script, rc);
+	free(cmd);
+	free(script);
+	dir = tu_printf("%s/certs", tu_tmpdir());
+	return dir;
 }
 
 void

@@ -126,6 +126,29 @@ size_t	 tu_api_requests(const struct tu_api *api);
  */
 char	*tu_api_request_field(const struct tu_api *api, size_t i, int field);
 
+/*
+ * Like tu_api_start(), but the server speaks TLS with cert and key (PEM
+ * paths) and, when client_ca is not NULL, requires a client certificate
+ * signed by that CA.  It runs with --verbose, its stderr going to a file
+ * that tu_api_stderr() reads, so a test can see why a handshake failed.
+ */
+void	 tu_api_start_tls(struct tu_api *api, const char *dir,
+	    const char *cert, const char *key, const char *client_ca);
+/*
+ * What a server started by tu_api_start_tls() has written on stderr so
+ * far, as a new string ("" when nothing, or for tu_api_start()).
+ */
+char	*tu_api_stderr(const struct tu_api *api);
+
+/*
+ * Throwaway TLS material made by tests/api/mkcerts.sh, once per process,
+ * in a directory under tu_tmpdir(); returns that directory.  It holds
+ * ca.pem, server.pem/.key (127.0.0.1, ::1, localhost), wronghost.pem/.key
+ * (signed by ca.pem, valid only for wrong.example), client.pem/.key and
+ * an unrelated other-ca.pem/.key.  Fails the test if it cannot be made.
+ */
+const char	*tu_certs_dir(void);
+
 /* ----------------------------------------------------------- strings */
 
 /* Returns a new string with every "from" in s replaced by "to". */
