@@ -786,9 +786,12 @@ static void
 test_unsigned_cache_entry_is_dropped_when_signing_is_turned_on(void **state)
 {
 	struct jt *t = *state;
+	char *rec;
 
 	configure(t, "");
-	tu_api_put(&t->api, "alice.json", record("alice", ""));
+	rec = record("alice", "");
+	tu_api_put(&t->api, "alice.json", rec);
+	free(rec);
 	expect_alice(t, 0);
 	configure_signed(t, "");
 	tu_api_put(&t->api, "_mode", "status 500");
