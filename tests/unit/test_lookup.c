@@ -1030,6 +1030,7 @@ test_failed_fetch_leaves_the_entry_intact(void **state)
 		{ NULL, 2, KF_ERR_PARSE },		/* not JSON */
 		{ NULL, 3, KF_ERR_EXPIRED },		/* past its exp */
 		{ "close", 0, KF_ERR_FETCH },
+		{ "wrongtype", 0, KF_ERR_PARSE },	/* a web page */
 	};
 
 	serve(t, "alice", tu_xstrdup(good));
