@@ -1030,7 +1030,7 @@ test_failed_fetch_leaves_the_entry_intact(void **state)
 		{ NULL, 2, KF_ERR_PARSE },		/* not JSON */
 		{ NULL, 3, KF_ERR_EXPIRED },		/* past its exp */
 		{ "close", 0, KF_ERR_FETCH },
-		{ "wrongtype", 0, KF_ERR_PARSE },	/* a web page */
+		{ "wrongtype", 4, KF_ERR_PARSE },	/* a web page */
 	};
 
 	serve(t, "alice", tu_xstrdup(good));
@@ -1051,6 +1051,10 @@ test_failed_fetch_leaves_the_entry_intact(void **state)
 		case 3:
 			serve(t, "alice", record("alice", expired,
 			    key_b()->line, NULL));
+			break;
+		case 4:	/* new, so that the ETag does not match */
+			serve(t, "alice", record("alice", "", key_b()->line,
+			    NULL));
 			break;
 		default:
 			serve(t, "alice", tu_xstrdup(good));
