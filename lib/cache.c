@@ -31,6 +31,7 @@
 #define CACHE_MAGIC		"KEYFLEET-CACHE 1\n"
 #define CACHE_HEADER_MAX	1024
 #define CACHE_NAME_MAX		96
+#define CACHE_ETAG_MAX		256	/* as lib/fetch.c takes one */
 
 struct kf_cache {
 	struct kf_ctx	*ctx;
@@ -105,42 +106,23 @@ header_field(char **p, const char *key)
 	return v;
 }
 
+/*
+ * Whether an ETag read back may go out again in If-None-Match: what
+ * lib/fetch.c accepts from a server, printable ASCII, so that no CR or
+ * other control byte in the file can add to the request.
+ */
 static int
-parse_entry(struct kf_buf *raw, size_t max_body, struct kf_cache_entry *e)
+valid_etag(const char *v)
 {
-	char *end, *p, *v;
-	unsigned long status, length, fetched;
-	size_t hlen;
+	size_t n = strlen(v), i;
 
-	if (raw->len < sizeof(CACHE_MAGIC) - 1 ||
-	    memcmp(raw->data, CACHE_MAGIC, sizeof(CACHE_MAGIC) - 1) != 0)
-		return KF_ERR_PARSE;
-	if ((end = strstr(raw->data, "\n\n")) == NULL ||
-	    (hlen = (size_t)(end - raw->data) + 2) > CACHE_HEADER_MAX)
-		return KF_ERR_PARSE;
-	end[1] = '\0';
-	p = raw->data + sizeof(CACHE_MAGIC) - 1;
-	if ((v = header_field(&p, "status")) == NULL ||
-	    kf_parse_ulong(v, 200, 404, &status) != 0 ||
-	    (status != 200 && status != 404))
-		return KF_ERR_PARSE;
-	if ((v = header_field(&p, "fetched")) == NULL ||
-	    kf_parse_ulong(v, 1, 253402300799UL, &fetched) != 0)
-		return KF_ERR_PARSE;
-	if (strncmp(p, "etag ", 5) == 0) {
-		if ((v = header_field(&p, "etag")) == NULL || *v == '\0' ||
-		    (e->etag = strdup(v)) == NULL)
-			return KF_ERR_PARSE;
+	if (n == 0 || n > CACHE_ETAG_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			return 0;
 	}
-	if ((v = header_field(&p, "length")) == NULL ||
-	    kf_parse_ulong(v, 0, max_body, &length) != 0 || *p != '\0')
-		return KF_ERR_PARSE;
-	if (raw->len - hlen != length || (status == 404 && length != 0))
-		return KF_ERR_PARSE;
-	e->status = (long)status;
-	e->fetched = (time_t)fetched;
-	kf_buf_init(&e->body, 0);
-	return kf_buf_append(&e->body, raw->data + hlen, length);
+	return 1;
 }
 
 void
@@ -149,6 +131,58 @@ kf_cache_entry_clear(struct kf_cache_entry *e)
 	free(e->etag);
 	kf_buf_free(&e->body);
 	memset(e, 0, sizeof(*e));
+}
+
+int
+kf_cache_entry_parse(const char *bytes, size_t len, size_t max_body,
+    struct kf_cache_entry *e)
+{
+	char head[CACHE_HEADER_MAX + 1], *end, *p, *v;
+	unsigned long status, length, fetched;
+	size_t hlen;
+	int r = KF_ERR_PARSE;
+
+	memset(e, 0, sizeof(*e));
+	if (len < sizeof(CACHE_MAGIC) - 1 ||
+	    memcmp(bytes, CACHE_MAGIC, sizeof(CACHE_MAGIC) - 1) != 0)
+		return KF_ERR_PARSE;
+	/* The header, ending with an empty line, is text within the limit. */
+	hlen = len < CACHE_HEADER_MAX ? len : CACHE_HEADER_MAX;
+	memcpy(head, bytes, hlen);
+	head[hlen] = '\0';
+	if ((end = strstr(head, "\n\n")) == NULL)
+		return KF_ERR_PARSE;
+	hlen = (size_t)(end - head) + 2;
+	end[1] = '\0';
+	p = head + sizeof(CACHE_MAGIC) - 1;
+	if ((v = header_field(&p, "status")) == NULL ||
+	    kf_parse_ulong(v, 200, 404, &status) != 0 ||
+	    (status != 200 && status != 404))
+		goto out;
+	if ((v = header_field(&p, "fetched")) == NULL ||
+	    kf_parse_ulong(v, 1, 253402300799UL, &fetched) != 0)
+		goto out;
+	if (strncmp(p, "etag ", 5) == 0) {
+		if ((v = header_field(&p, "etag")) == NULL || !valid_etag(v))
+			goto out;
+		if ((e->etag = strdup(v)) == NULL) {
+			r = KF_ERR_NOMEM;
+			goto out;
+		}
+	}
+	if ((v = header_field(&p, "length")) == NULL ||
+	    kf_parse_ulong(v, 0, max_body, &length) != 0 || *p != '\0')
+		goto out;
+	if (len - hlen != length || (status == 404 && length != 0))
+		goto out;
+	e->status = (long)status;
+	e->fetched = (time_t)fetched;
+	kf_buf_init(&e->body, 0);
+	r = kf_buf_append(&e->body, bytes + hlen, length);
+ out:
+	if (r != 0)
+		kf_cache_entry_clear(e);
+	return r;
 }
 
 int
@@ -234,7 +268,7 @@ kf_cache_read(struct kf_cache *cache, const char *user, size_t max_body,
 	r = kf_read_fd(fd, &raw, max_body + CACHE_HEADER_MAX);
 	close(fd);
 	if (r == 0)
-		r = parse_entry(&raw, max_body, entry);
+		r = kf_cache_entry_parse(raw.data, raw.len, max_body, entry);
 	kf_buf_free(&raw);
 	if (r != 0) {
 		kf_cache_entry_clear(entry);

@@ -50,6 +50,15 @@ int	kf_cache_write(struct kf_cache *cache, const char *user,
 void	kf_cache_entry_clear(struct kf_cache_entry *entry);
 
 /*
+ * Parses the len bytes of an entry as kf_cache_write() stores it: a text
+ * header (status, fetched, optional etag, length) ending with an empty
+ * line, then exactly length bytes of body, at most max_body.  Returns 0
+ * with entry filled, or KF_ERR_PARSE / KF_ERR_NOMEM with entry empty.
+ */
+int	kf_cache_entry_parse(const char *bytes, size_t len, size_t max_body,
+	    struct kf_cache_entry *entry);
+
+/*
  * Takes user's lookup lock, waiting at most timeout_ms.  *waited tells
  * whether another process held it first.  Returns a descriptor to give to
  * kf_cache_unlock(), or a negative code (KF_ERR_TIMEOUT, KF_ERR_IO).

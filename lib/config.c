@@ -237,10 +237,36 @@ kw_bearer_token_file(struct parse_state *st, const char *value)
 	return check_secret_file(st, "BearerTokenFile", value);
 }
 
+/*
+ * A file that decides whom keyfleet trusts (CAFile, SigningKey) must be
+ * guarded like this one: owned by root or the caller, not writable by
+ * group or others.
+ */
+static int
+check_trust_file(struct parse_state *st, const char *kw, const char *path)
+{
+	const char *why;
+	int fd;
+
+	if ((fd = kf_open_checked(path, geteuid(), 0, &why)) < 0) {
+		kf_log(st->ctx, KF_LOG_ERROR, "%s:%u: %s: %s %s", st->path,
+		    st->line, kw, path, why);
+		return KF_ERR_CONFIG;
+	}
+	return fd;
+}
+
 static int
 kw_ca_file(struct parse_state *st, const char *value)
 {
-	return set_path(st, "CAFile", &st->cfg->ca_file, value);
+	int fd;
+
+	if ((fd = set_path(st, "CAFile", &st->cfg->ca_file, value)) != 0)
+		return fd;
+	if ((fd = check_trust_file(st, "CAFile", value)) < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 static int
@@ -290,12 +316,10 @@ kw_signing_key(struct parse_state *st, const char *value)
 	const char *why;
 	int fd, r;
 
-	/* The key decides who may grant access: guard it like this file. */
-	if ((fd = kf_open_checked(value, geteuid(), 0, &why)) < 0) {
-		kf_log(st->ctx, KF_LOG_ERROR, "%s:%u: SigningKey: %s %s",
-		    st->path, st->line, value, why);
-		return KF_ERR_CONFIG;
-	}
+	if (value[0] != '/')
+		return bad_value(st, "SigningKey", value, "an absolute path");
+	if ((fd = check_trust_file(st, "SigningKey", value)) < 0)
+		return fd;
 	kf_buf_init(&pem, 64 * 1024);
 	r = kf_read_fd(fd, &pem, 64 * 1024);
 	close(fd);
@@ -788,6 +812,33 @@ config_defaults(struct kf_config *cfg)
 	return 0;
 }
 
+/* Parses text (modified in place) as the file name. */
+static int
+config_parse_text(struct kf_ctx *ctx, const char *name, struct kf_buf *text,
+    struct kf_config **cfgp)
+{
+	struct parse_state st;
+	int r;
+
+	*cfgp = NULL;
+	memset(&st, 0, sizeof(st));
+	st.ctx = ctx;
+	st.path = name;
+	if ((st.cfg = calloc(1, sizeof(*st.cfg))) == NULL)
+		return KF_ERR_NOMEM;
+	if ((r = config_defaults(st.cfg)) != 0 ||
+	    (r = set_string(&st.cfg->path, name)) != 0)
+		goto out;
+	if ((r = parse_text(&st, text->data, text->len)) != 0 ||
+	    (r = check_config(&st)) != 0)
+		goto out;
+	*cfgp = st.cfg;
+	st.cfg = NULL;
+ out:
+	kf_config_free(st.cfg);
+	return r;
+}
+
 int
 kf_url_host_is_loopback(const char *url)
 {
@@ -831,46 +882,52 @@ kf_config_free(struct kf_config *cfg)
 }
 
 int
+kf_config_parse(struct kf_ctx *ctx, const char *name, const char *text,
+    size_t len, struct kf_config **cfgp)
+{
+	struct kf_buf copy;
+	int r;
+
+	*cfgp = NULL;
+	kf_buf_init(&copy, KF_CONFIG_MAX_SIZE);
+	if ((r = kf_buf_append(&copy, text, len)) != 0) {
+		if (r == KF_ERR_TOOBIG) {
+			kf_log(ctx, KF_LOG_ERROR, "%s: file too large", name);
+			r = KF_ERR_CONFIG;
+		}
+		goto out;
+	}
+	r = config_parse_text(ctx, name, &copy, cfgp);
+ out:
+	kf_buf_free(&copy);
+	return r;
+}
+
+int
 kf_config_load(struct kf_ctx *ctx, const char *path, uid_t owner,
     struct kf_config **cfgp)
 {
-	struct parse_state st;
 	struct kf_buf text;
 	const char *why;
-	int fd = -1, r;
+	int fd, r;
 
 	*cfgp = NULL;
-	memset(&st, 0, sizeof(st));
 	kf_buf_init(&text, 0);
-	st.ctx = ctx;
-	st.path = path;
-	if ((st.cfg = calloc(1, sizeof(*st.cfg))) == NULL)
-		return KF_ERR_NOMEM;
-	if ((r = config_defaults(st.cfg)) != 0 ||
-	    (r = set_string(&st.cfg->path, path)) != 0)
-		goto out;
-
 	if ((fd = kf_open_checked(path, owner, 0, &why)) < 0) {
 		kf_log(ctx, KF_LOG_ERROR, "%s: %s", path, why);
-		r = fd;
-		goto out;
+		return fd;
 	}
-	if ((r = kf_read_fd(fd, &text, KF_CONFIG_MAX_SIZE)) != 0) {
+	r = kf_read_fd(fd, &text, KF_CONFIG_MAX_SIZE);
+	close(fd);
+	if (r != 0) {
 		kf_log(ctx, KF_LOG_ERROR, "%s: %s", path,
 		    r == KF_ERR_TOOBIG ? "file too large" : "read error");
 		r = r == KF_ERR_TOOBIG ? KF_ERR_CONFIG : r;
 		goto out;
 	}
-	if ((r = parse_text(&st, text.data, text.len)) != 0 ||
-	    (r = check_config(&st)) != 0)
-		goto out;
-	*cfgp = st.cfg;
-	st.cfg = NULL;
+	r = config_parse_text(ctx, path, &text, cfgp);
  out:
-	if (fd >= 0)
-		close(fd);
 	kf_buf_free(&text);
-	kf_config_free(st.cfg);
 	return r;
 }
 

@@ -55,6 +55,14 @@ struct kf_config {
  */
 int	kf_config_load(struct kf_ctx *ctx, const char *path, uid_t owner,
 	    struct kf_config **cfgp);
+/*
+ * kf_config_load() for text already in memory (len bytes, not necessarily
+ * NUL-terminated), with name standing for the file in messages and in
+ * cfg->path; no ownership check is made.  Files named by SigningKey,
+ * BearerTokenFile and ClientKey are still opened and checked.
+ */
+int	kf_config_parse(struct kf_ctx *ctx, const char *name, const char *text,
+	    size_t len, struct kf_config **cfgp);
 void	kf_config_free(struct kf_config *cfg);
 
 /*

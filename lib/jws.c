@@ -124,10 +124,11 @@ kf_jws_decode(const char *body, size_t len, struct kf_jws *jws,
 	kf_buf_init(&hdr, 0);
 	*why = NULL;
 	/* A static file usually ends with a newline; nothing else may. */
-	if (len > 0 && body[len - 1] == '\n')
+	if (len > 0 && body[len - 1] == '\n') {
 		len--;
-	if (len > 0 && body[len - 1] == '\r')
-		len--;
+		if (len > 0 && body[len - 1] == '\r')
+			len--;
+	}
 	end = body + len;
 	if ((dot1 = memchr(body, '.', len)) == NULL ||
 	    (dot2 = memchr(dot1 + 1, '.', (size_t)(end - dot1 - 1))) == NULL) {
@@ -169,6 +170,7 @@ int
 kf_jws_verify(struct kf_jws *jws, const struct kf_sigkeys *keys,
     const struct kf_sigkey **keyp, const char **why)
 {
+	const struct kf_sigkey *refused = NULL;
 	size_t i, tried = 0;
 	int r;
 
@@ -184,11 +186,10 @@ kf_jws_verify(struct kf_jws *jws, const struct kf_sigkeys *keys,
 			*keyp = &keys->v[i];
 			return 0;
 		}
+		/* A broken key must not stop the next one (rotation). */
 		if (r == KF_ERR_CONFIG) {
-			snprintf(jws->why, sizeof(jws->why), "libcrypto "
-			    "refuses SigningKey %.60s", keys->v[i].source);
-			*why = jws->why;
-			return r;
+			refused = &keys->v[i];
+			continue;
 		}
 		if (r != KF_ERR_SIGNATURE) {
 			*why = "libcrypto failed to check the signature";
@@ -199,6 +200,10 @@ kf_jws_verify(struct kf_jws *jws, const struct kf_sigkeys *keys,
 		snprintf(jws->why, sizeof(jws->why), "JWS alg %s, but no "
 		    "SigningKey is %s key", kf_sigalg_name(jws->alg),
 		    jws->alg == KF_SIG_EDDSA ? "an Ed25519" : "a P-256");
+	else if (refused != NULL)
+		snprintf(jws->why, sizeof(jws->why), "JWS signature does not "
+		    "verify with any SigningKey (libcrypto refuses %.60s)",
+		    refused->source);
 	else
 		snprintf(jws->why, sizeof(jws->why), "JWS signature does not "
 		    "verify with any SigningKey");

@@ -18,7 +18,7 @@ struct kf_jws {
 	size_t		 signing_len;
 	struct kf_buf	 payload;	/* decoded */
 	struct kf_buf	 sig;		/* decoded */
-	char		 why[96];	/* room for a reason naming the alg */
+	char		 why[160];	/* room for a reason naming a key */
 };
 
 /*

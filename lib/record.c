@@ -171,6 +171,23 @@ kf_record_free(struct kf_record *rec)
 	free(rec);
 }
 
+static int
+aud_valid(json_t *aud)
+{
+	json_t *v;
+	size_t i;
+
+	if (json_is_string(aud))
+		return 1;
+	if (!json_is_array(aud))
+		return 0;
+	json_array_foreach(aud, i, v) {
+		if (!json_is_string(v))
+			return 0;
+	}
+	return 1;
+}
+
 /* Whether aud (a string or an array of strings) names audience. */
 static int
 aud_matches(json_t *aud, const char *audience)
@@ -181,8 +198,7 @@ aud_matches(json_t *aud, const char *audience)
 	if (json_is_string(aud))
 		return strcmp(json_string_value(aud), audience) == 0;
 	json_array_foreach(aud, i, v) {
-		if (json_is_string(v) &&
-		    strcmp(json_string_value(v), audience) == 0)
+		if (strcmp(json_string_value(v), audience) == 0)
 			return 1;
 	}
 	return 0;
@@ -288,9 +304,8 @@ kf_record_parse_signed(struct kf_ctx *ctx, const struct kf_key_policy *policy,
 	    (r = get_time(root, "exp", &rec->exp, why)) != 0)
 		goto out;
 	r = KF_ERR_PARSE;
-	if ((v = json_object_get(root, "aud")) != NULL && !json_is_string(v) &&
-	    !json_is_array(v)) {
-		*why = "\"aud\" is neither a string nor an array";
+	if ((v = json_object_get(root, "aud")) != NULL && !aud_valid(v)) {
+		*why = "\"aud\" is neither a string nor an array of strings";
 		goto out;
 	}
 	if (rec->exp != 0 && rec->exp <= (int64_t)now) {

@@ -23,12 +23,16 @@ libexecdir=$(mkvar libexecdir)
 pammoddir=$(mkvar pammoddir)
 mandir=$(mkvar mandir)
 includedir=$(mkvar includedir)
+bindir=$(mkvar bindir)
 for f in "$libexecdir/keyfleet-authkeys" "$libdir/libkeyfleet.so.0" \
     "$pammoddir/pam_keyfleet.so" "$includedir/keyfleet.h" \
     "$libdir/pkgconfig/keyfleet.pc" "$mandir/man5/keyfleet.conf.5" \
-    "$mandir/man8/keyfleet-authkeys.8" "$mandir/man8/pam_keyfleet.8"; do
+    "$mandir/man8/keyfleet-authkeys.8" "$mandir/man8/pam_keyfleet.8" \
+    "$bindir/keyfleet-sign" "$mandir/man1/keyfleet-sign.1"; do
 	[ -e "$dest$f" ] && pass "$f" || fail "$f missing"
 done
+[ -x "$dest$bindir/keyfleet-sign" ] && pass "keyfleet-sign is executable" ||
+    fail "keyfleet-sign is not executable"
 [ ! -e "$dest$pammoddir/pam_keyfleet.la" ] && pass "no pam_keyfleet.la" ||
     fail "pam_keyfleet.la installed"
 mod=$dest$pammoddir/pam_keyfleet.so

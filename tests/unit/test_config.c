@@ -165,8 +165,9 @@ test_every_keyword_is_parsed(void **state)
 {
 	struct tu_fixture *f = *state;
 	struct kf_config *cfg;
-	char *token, *ckey, *text;
+	char *token, *ckey, *ca, *text;
 
+	ca = tu_write_file("every-ca.pem", "CA\n", 3, 0644);
 	token = tu_write_file("every.token", "tok\n", 4, 0600);
 	ckey = tu_write_file("every.key", "KEY\n", 4, 0600);
 	text = tu_printf(
@@ -174,7 +175,7 @@ test_every_keyword_is_parsed(void **state)
 	    "URL http://127.0.0.1:8080/users/%%u\n"
 	    "Format keys\n"
 	    "BearerTokenFile %s\n"
-	    "CAFile /etc/keyfleet/ca.pem\n"
+	    "CAFile %s\n"
 	    "ClientCertificate /etc/keyfleet/client.pem\n"
 	    "ClientKey %s\n"
 	    "PinnedPublicKey " PIN ";" PIN2 "\n"
@@ -194,7 +195,7 @@ test_every_keyword_is_parsed(void **state)
 	    "EnvAllow PROJECT,TEAM_*\n"
 	    "EnvDeny TEAM_SECRET*\n"
 	    "UnknownUser deny\n"
-	    "LogLevel debug\n", token, ckey);
+	    "LogLevel debug\n", token, ca, ckey);
 	cfg = load_ok(f, text);
 
 	assert_int_equal(cfg->urls.n, 2);
@@ -203,7 +204,7 @@ test_every_keyword_is_parsed(void **state)
 	assert_string_equal(cfg->urls.v[1], "http://127.0.0.1:8080/users/%u");
 	assert_int_equal(cfg->format, KF_FORMAT_KEYS);
 	assert_string_equal(cfg->bearer_token_file, token);
-	assert_string_equal(cfg->ca_file, "/etc/keyfleet/ca.pem");
+	assert_string_equal(cfg->ca_file, ca);
 	assert_string_equal(cfg->client_cert, "/etc/keyfleet/client.pem");
 	assert_string_equal(cfg->client_key, ckey);
 	assert_string_equal(cfg->pinned_pubkey, PIN ";" PIN2);
@@ -233,6 +234,7 @@ test_every_keyword_is_parsed(void **state)
 	free(text);
 	free(token);
 	free(ckey);
+	free(ca);
 }
 
 /* Loads the good URL plus one more line. */
@@ -733,6 +735,23 @@ test_signing_key_file_must_not_be_writable_by_others(void **state)
 }
 
 static void
+test_trust_files_must_be_guarded(void **state)
+{
+	struct tu_fixture *f = *state;
+	char *path, *text;
+
+	path = tu_write_file("open-ca.pem", "CA\n", 3, 0664);
+	text = tu_printf(GOOD_URL_FMT "CAFile %s\n", path);
+	assert_config_error_at(f, text, 2, "open-ca.pem");
+	free(text);
+	free(path);
+	assert_config_error_at(f, GOOD_URL "CAFile /nonexistent/ca.pem\n", 2,
+	    "/nonexistent/ca.pem");
+	assert_config_error_at(f, GOOD_URL "SigningKey keys/signing.pub\n", 2,
+	    "an absolute path");
+}
+
+static void
 test_audience_and_format_keys_need_the_right_company(void **state)
 {
 	struct tu_fixture *f = *state;
@@ -1138,6 +1157,7 @@ main(void)
 		T(test_unusable_signing_keys_are_refused),
 		T(test_signing_key_file_must_not_be_writable_by_others),
 		T(test_audience_and_format_keys_need_the_right_company),
+		T(test_trust_files_must_be_guarded),
 		T(test_client_certificate_and_key_go_together),
 		T(test_connect_timeout_is_capped_by_timeout),
 		T(test_nul_byte_in_config_is_refused),

@@ -468,6 +468,17 @@ test_rotation_header_extras_and_trailing_newline(void **state)
 	nl = tu_printf("%s\r\n", jws);
 	serve(t, nl);
 	expect_alice(t, 1);
+	/* Nothing else trails: not a lone CR, not a space, not two lines. */
+	nl = tu_printf("%s\r", jws);
+	serve(t, nl);
+	tu_log_reset(&t->f->log);
+	expect_alice(t, 1);	/* the cached copy, after a refusal */
+	assert_logged(&t->f->log, "signature is not valid base64url");
+	nl = tu_printf("%s\n\n", jws);
+	serve(t, nl);
+	tu_log_reset(&t->f->log);
+	expect_alice(t, 1);
+	assert_logged(&t->f->log, "signature is not valid base64url");
 	free(jws);
 }
 
@@ -676,6 +687,10 @@ test_audience_mismatch_is_refused(void **state)
 	tu_log_reset(&t->f->log);
 	expect_refused(t);
 	assert_logged(&t->f->log, "does not name this Audience");
+	serve(t, ed_signed("\"aud\": [\"fleet-us\", 7, \"fleet-eu\"]"));
+	tu_log_reset(&t->f->log);
+	expect_refused(t);
+	assert_logged(&t->f->log, "neither a string nor an array of strings");
 	serve(t, ed_signed(""));
 	tu_log_reset(&t->f->log);
 	expect_refused(t);
@@ -852,7 +867,14 @@ test_signing_key_off_the_curve_is_refused(void **state)
 	    ""));
 	tu_log_reset(&t->f->log);
 	expect_refused(t);
-	assert_logged(&t->f->log, "libcrypto refuses SigningKey");
+	assert_logged(&t->f->log, "libcrypto refuses");
+	assert_logged(&t->f->log, "off-curve.pub");
+	/* A broken key does not stop the next one: rotation keeps working. */
+	free(extra);
+	extra = tu_printf("SigningKey %s\nSigningKey %s\n", path,
+	    tu_sigkey(TU_SIG_P256, 0)->pub);
+	configure(t, extra);
+	expect_alice(t, 1);
 	free(pem);
 	free(p);
 	free(der);
