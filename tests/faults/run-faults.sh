@@ -37,10 +37,12 @@ KF_TOP_BUILDDIR=${KF_TOP_BUILDDIR:-$KF_TOP_SRCDIR}
 # keyfleet.conf's Timeout, and the bound on every lookup.
 TIMEOUT=2
 BOUND_MS=$(((TIMEOUT + 1) * 1000))
-# 200 lookups at once on a small machine: each process also waits to be
-# scheduled, started and torn down, which is not the library's deadline.
-# The library's own share is still bounded by Timeout (checked in the log:
-# no lookup may report more); the allowance covers the process around it.
+# 200 lookups at once on a small machine (2 cores): a run's time also
+# holds its waits for a CPU among 199 others, which no deadline of the
+# library can bound, so these runs may take this much longer than
+# Timeout + 1 s.  (Seen on 2 cores: the slowest run 0.4-0.7 s in the plain
+# build, up to 2.4 s under ASan, a PAM phase that waited out Timeout for
+# the lookup lock: all within the plain bound so far.)
 CONCURRENCY=200
 CONCURRENT_ALLOWANCE_MS=${KF_FAULTS_ALLOWANCE_MS:-1000}
 FUSER=kf-fault
@@ -642,6 +644,26 @@ run_case() {
 
 # ------------------------------------------------------- concurrency
 
+# The API's "flaky" mode alternates per user across the whole run: ask it
+# until it answers, so that the storm's first request is one that fails.
+prime_flaky() {
+	local i status
+	for i in 1 2 3; do
+		status=$("$RIG_PYTHON" - "$RIG/tls/ca.pem" "$RIG_API_PORT" "$FUSER" <<'PY'
+import http.client, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[2]), context=ctx)
+c.request("GET", "/users/" + sys.argv[3])
+r = c.getresponse()
+r.read()
+print(r.status)
+PY
+)
+		[ "$status" = 200 ] && return 0
+	done
+	rig_die "the API in flaky mode never answered 200"
+}
+
 # run_concurrent CACHE FRONT-END EXPECTED ENTRY: CONCURRENCY lookups of
 # one user at once, the API failing every other request.
 run_concurrent() {
@@ -650,6 +672,7 @@ run_concurrent() {
 	local -A count=()
 	local slowest=0 bad=0 got summary=
 	setup_case flaky "$cache"
+	prime_flaky
 	rm -rf "$dir"
 	mkdir "$dir"
 	for i in $(seq "$CONCURRENCY"); do
