@@ -5,14 +5,14 @@
 
 #define FUZZ_ED25519_PEM \
 	"-----BEGIN PUBLIC KEY-----\n" \
-	"MCowBQYDK2VwAyEAdcqlGOF19OX8JIH5ryv5FDGr5FQks3xOi25gIikXQ2I=\n" \
+	"MCowBQYDK2VwAyEAl3JUZPRNI0rW3rYr2cNUjYwnlaWta58klRjwf0QYVF0=\n" \
 	"-----END PUBLIC KEY-----\n" \
 	""
 
 #define FUZZ_P256_PEM \
 	"-----BEGIN PUBLIC KEY-----\n" \
-	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEtjeLLtrMg5ZZCToH8ord7BXyfzCo\n" \
-	"sW4xZomR8ARkZ5AvAaVVFj8/J+Qqd47sVYi5MaacD6Rj2oUghS7HTl3GQg==\n" \
+	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEt6UtsSmfjey6J/kfCduB/MHqEODg\n" \
+	"jGUe+TLe6i//FR7Kc0B8V7/pw3MLAQolRw+GJ3S2lpiXwK7b6LfK26WoHw==\n" \
 	"-----END PUBLIC KEY-----\n" \
 	""
 
