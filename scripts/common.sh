@@ -4,6 +4,7 @@ KF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Debian packages needed to build keyfleet and run all of its tests.
 KF_PACKAGES="build-essential autoconf automake libtool pkg-config clang
+	libclang-rt-14-dev
 	libcurl4-openssl-dev libssl-dev libjansson-dev libpam0g-dev
 	libcmocka-dev libpam-wrapper libpamtest0-dev
 	openssh-server openssh-client openssl python3 passwd valgrind
