@@ -211,17 +211,36 @@ kw_format(struct parse_state *st, const char *value)
 	return 0;
 }
 
+/*
+ * Opens a file the configuration names, guarded like this one: owned by
+ * root or the caller, not writable by group or others, and when secret
+ * not readable by others either.  Returns an fd, or KF_ERR_CONFIG after
+ * logging why with the file and line.
+ */
 static int
-check_secret_file(struct parse_state *st, const char *kw, const char *path)
+open_guarded(struct parse_state *st, const char *kw, const char *path,
+    int secret)
 {
 	const char *why;
 	int fd;
 
-	if ((fd = kf_open_checked(path, geteuid(), 1, &why)) < 0) {
+	if ((fd = kf_open_checked(path, geteuid(), secret, &why)) < 0) {
 		kf_log(st->ctx, KF_LOG_ERROR, "%s:%u: %s: %s %s", st->path,
 		    st->line, kw, path, why);
 		return KF_ERR_CONFIG;
 	}
+	return fd;
+}
+
+/* open_guarded() for a file only checked here, used later. */
+static int
+check_guarded(struct parse_state *st, const char *kw, const char *path,
+    int secret)
+{
+	int fd;
+
+	if ((fd = open_guarded(st, kw, path, secret)) < 0)
+		return fd;
 	close(fd);
 	return 0;
 }
@@ -234,39 +253,17 @@ kw_bearer_token_file(struct parse_state *st, const char *value)
 	if ((r = set_path(st, "BearerTokenFile", &st->cfg->bearer_token_file,
 	    value)) != 0)
 		return r;
-	return check_secret_file(st, "BearerTokenFile", value);
-}
-
-/*
- * A file that decides whom keyfleet trusts (CAFile, SigningKey) must be
- * guarded like this one: owned by root or the caller, not writable by
- * group or others.
- */
-static int
-check_trust_file(struct parse_state *st, const char *kw, const char *path)
-{
-	const char *why;
-	int fd;
-
-	if ((fd = kf_open_checked(path, geteuid(), 0, &why)) < 0) {
-		kf_log(st->ctx, KF_LOG_ERROR, "%s:%u: %s: %s %s", st->path,
-		    st->line, kw, path, why);
-		return KF_ERR_CONFIG;
-	}
-	return fd;
+	return check_guarded(st, "BearerTokenFile", value, 1);
 }
 
 static int
 kw_ca_file(struct parse_state *st, const char *value)
 {
-	int fd;
+	int r;
 
-	if ((fd = set_path(st, "CAFile", &st->cfg->ca_file, value)) != 0)
-		return fd;
-	if ((fd = check_trust_file(st, "CAFile", value)) < 0)
-		return fd;
-	close(fd);
-	return 0;
+	if ((r = set_path(st, "CAFile", &st->cfg->ca_file, value)) != 0)
+		return r;
+	return check_guarded(st, "CAFile", value, 0);
 }
 
 static int
@@ -282,7 +279,7 @@ kw_client_key(struct parse_state *st, const char *value)
 
 	if ((r = set_path(st, "ClientKey", &st->cfg->client_key, value)) != 0)
 		return r;
-	return check_secret_file(st, "ClientKey", value);
+	return check_guarded(st, "ClientKey", value, 1);
 }
 
 static int
@@ -318,7 +315,7 @@ kw_signing_key(struct parse_state *st, const char *value)
 
 	if (value[0] != '/')
 		return bad_value(st, "SigningKey", value, "an absolute path");
-	if ((fd = check_trust_file(st, "SigningKey", value)) < 0)
+	if ((fd = open_guarded(st, "SigningKey", value, 0)) < 0)
 		return fd;
 	kf_buf_init(&pem, 64 * 1024);
 	r = kf_read_fd(fd, &pem, 64 * 1024);
