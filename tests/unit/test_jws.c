@@ -195,20 +195,14 @@ serve(struct jt *t, char *body)
 static char *
 entry_path(struct jt *t)
 {
-	return tu_printf("%s/u-alice", t->cache);
+	return tu_cache_entry_path(t->cache, "alice");
 }
 
 /* The bytes of alice's cache entry, or NULL when there is none. */
 static char *
 entry(struct jt *t, size_t *len)
 {
-	char *path = entry_path(t), *bytes;
-
-	bytes = tu_read_file(path, len);
-	if (bytes == NULL && errno != ENOENT)
-		TU_FATAL("read %s: %s", path, strerror(errno));
-	free(path);
-	return bytes;
+	return tu_cache_entry(t->cache, "alice", len);
 }
 
 /* A lookup that must give alice exactly her ed25519 key. */
@@ -288,16 +282,6 @@ expect_rejected(struct jt *t, char *bad, const char *why)
 	free(before);
 	free(after);
 	free(bad);
-}
-
-/* The body an entry holds (after the blank line). */
-static const char *
-entry_body(const char *bytes)
-{
-	const char *end = strstr(bytes, "\n\n");
-
-	assert_non_null(end);
-	return end + 2;
 }
 
 /* Splits a JWS into its three segments (fails the test otherwise). */
@@ -767,8 +751,10 @@ test_altered_cache_entry_is_not_trusted(void **state)
 	forged = tu_replace(bytes, p, p2);
 	/* ...and fixes up the entry's length, so that only the signature
 	 * stands in the way. */
-	len_old = tu_printf("\nlength %zu\n", strlen(entry_body(bytes)));
-	len_new = tu_printf("\nlength %zu\n", strlen(entry_body(forged)));
+	len_old = tu_printf("\nlength %zu\n",
+	    strlen(tu_cache_entry_body(bytes)));
+	len_new = tu_printf("\nlength %zu\n",
+	    strlen(tu_cache_entry_body(forged)));
 	fixed = tu_replace(forged, len_old, len_new);
 	free(forged);
 	forged = fixed;

@@ -334,20 +334,14 @@ expect_no_answer(struct lk *t, const char *user, const struct tu_key *offered,
 static char *
 entry_path(struct lk *t, const char *user)
 {
-	return tu_printf("%s/u-%s", t->cache, user);
+	return tu_cache_entry_path(t->cache, user);
 }
 
 /* The bytes of user's cache entry; NULL when there is none. */
 static char *
 entry(struct lk *t, const char *user, size_t *len)
 {
-	char *path = entry_path(t, user), *bytes;
-
-	bytes = tu_read_file(path, len);
-	if (bytes == NULL && errno != ENOENT)
-		TU_FATAL("read %s: %s", path, strerror(errno));
-	free(path);
-	return bytes;
+	return tu_cache_entry(t->cache, user, len);
 }
 
 static void
@@ -394,16 +388,6 @@ entry_header(const char *bytes, const char *name)
 	return out;
 }
 
-/* The body an entry holds (after the blank line). */
-static const char *
-entry_body(const char *bytes)
-{
-	const char *end = strstr(bytes, "\n\n");
-
-	assert_non_null(end);
-	return end + 2;
-}
-
 /* Fails unless user's entry is fetched at TU_NOW+fetched holding body. */
 static void
 expect_entry(struct lk *t, const char *user, long status, long fetched,
@@ -426,7 +410,7 @@ expect_entry(struct lk *t, const char *user, long status, long fetched,
 	assert_string_equal(v, want);
 	free(v);
 	free(want);
-	assert_string_equal(entry_body(bytes), body);
+	assert_string_equal(tu_cache_entry_body(bytes), body);
 	v = entry_header(bytes, "length");
 	want = tu_printf("%zu", strlen(body));
 	assert_non_null(v);

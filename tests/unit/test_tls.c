@@ -433,23 +433,11 @@ expect_server_said(const struct tu_api *api, const char *needle)
 	    text);
 }
 
-static char *
-entry_path(struct tls *t, const char *user)
-{
-	return tu_printf("%s/u-%s", t->cache, user);
-}
-
 /* The bytes of user's cache entry; NULL when there is none. */
 static char *
 entry(struct tls *t, const char *user, size_t *len)
 {
-	char *path = entry_path(t, user), *bytes;
-
-	bytes = tu_read_file(path, len);
-	if (bytes == NULL && errno != ENOENT)
-		TU_FATAL("read %s: %s", path, strerror(errno));
-	free(path);
-	return bytes;
+	return tu_cache_entry(t->cache, user, len);
 }
 
 static void

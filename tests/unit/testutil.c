@@ -598,6 +598,35 @@ tu_remove_tree(const char *path)
 	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* ------------------------------------------------------ cache entries */
+
+char *
+tu_cache_entry_path(const char *dir, const char *user)
+{
+	return tu_printf("%s/u-%s", dir, user);
+}
+
+char *
+tu_cache_entry(const char *dir, const char *user, size_t *len)
+{
+	char *path = tu_cache_entry_path(dir, user), *bytes;
+
+	bytes = tu_read_file(path, len);
+	if (bytes == NULL && errno != ENOENT)
+		TU_FATAL("read %s: %s", path, strerror(errno));
+	free(path);
+	return bytes;
+}
+
+const char *
+tu_cache_entry_body(const char *bytes)
+{
+	const char *end = strstr(bytes, "\n\n");
+
+	assert_non_null(end);
+	return end + 2;
+}
+
 /* ---------------------------------------------------- the test API server */
 
 /* A file of the source tree, from $KF_TOP_SRCDIR or else this file's path. */

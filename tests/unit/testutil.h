@@ -149,6 +149,18 @@ char	*tu_api_stderr(const struct tu_api *api);
  */
 const char	*tu_certs_dir(void);
 
+/* ------------------------------------------------------ cache entries */
+
+/* The path of user's entry in the cache directory dir. */
+char		*tu_cache_entry_path(const char *dir, const char *user);
+/*
+ * The bytes of user's entry in dir (length in *len when len is not
+ * NULL), or NULL when there is none; any other read error fails the test.
+ */
+char		*tu_cache_entry(const char *dir, const char *user, size_t *len);
+/* The body an entry holds (after the blank line); fails if it has none. */
+const char	*tu_cache_entry_body(const char *bytes);
+
 /* ----------------------------------------------------------- strings */
 
 /* Returns a new string with every "from" in s replaced by "to". */
