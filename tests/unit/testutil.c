@@ -629,9 +629,8 @@ tu_cache_entry_body(const char *bytes)
 
 /* ---------------------------------------------------- the test API server */
 
-/* A file of the source tree, from $KF_TOP_SRCDIR or else this file's path. */
-static char *
-source_file(const char *rel)
+char *
+tu_source_file(const char *rel)
 {
 	const char *top = getenv("KF_TOP_SRCDIR"), *self = __FILE__, *cut;
 
@@ -645,7 +644,7 @@ source_file(const char *rel)
 static char *
 api_script(void)
 {
-	return source_file("tests/api/server.py");
+	return tu_source_file("tests/api/server.py");
 }
 
 #define PYTHON	"/usr/bin/python3"
@@ -792,7 +791,7 @@ tu_certs_dir(void)
 
 	if (dir != NULL)
 		return dir;
-	script = source_file("tests/api/mkcerts.sh");
+	script = tu_source_file("tests/api/mkcerts.sh");
 	cmd = tu_printf("/bin/bash '%s' '%s/certs' </dev/null >/dev/null",
 	    script, tu_tmpdir());
 	rc = system(cmd);

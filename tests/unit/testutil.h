@@ -149,6 +149,9 @@ char	*tu_api_stderr(const struct tu_api *api);
  */
 const char	*tu_certs_dir(void);
 
+/* A file of the source tree: $KF_TOP_SRCDIR/rel, else found from here. */
+char		*tu_source_file(const char *rel);
+
 /* ------------------------------------------------------ cache entries */
 
 /* The path of user's entry in the cache directory dir. */

@@ -50,16 +50,6 @@ tu_sigkey(enum tu_sigkind kind, int n)
 	return k;
 }
 
-static char *
-signer_script(void)
-{
-	const char *top = getenv("KF_TOP_SRCDIR");
-
-	if (top == NULL || *top == '\0')
-		TU_FATAL("KF_TOP_SRCDIR is not set (run through make check)");
-	return tu_printf("%s/tests/jws/sign-jws", top);
-}
-
 char *
 tu_jws_sign(const char *priv, const char *header, const char *payload)
 {
@@ -73,7 +63,7 @@ tu_jws_sign(const char *priv, const char *header, const char *payload)
 	hdr_path = tu_write_file(name, header, strlen(header), 0600);
 	free(name);
 	out_path = tu_printf("%s/jws-%u.out", tu_tmpdir(), seq++);
-	script = signer_script();
+	script = tu_source_file("tests/jws/sign-jws");
 	cmd = tu_printf("'%s' '%s' \"$(cat '%s')\" '%s' >'%s'", script, priv,
 	    hdr_path, payload_path, out_path);
 	run(cmd);
