@@ -37,7 +37,9 @@ kf_install_deps() {
 kf_build() {
 	local dir=$1
 	shift
-	(cd "$KF_ROOT" && autoreconf -fi >/dev/null 2>&1) ||
+	# One autoreconf at a time: builds running side by side share srcdir.
+	(cd "$KF_ROOT" && flock /tmp/keyfleet-autoreconf.lock \
+	    autoreconf -fi >/dev/null 2>&1) ||
 	    { (cd "$KF_ROOT" && autoreconf -fi); return 1; }
 	mkdir -p "$dir"
 	(cd "$dir" && "$KF_ROOT/configure" --enable-werror "$@" >configure.out 2>&1) ||
