@@ -28,12 +28,25 @@
 #define DEADLINE_MARGIN	2
 
 static int log_stderr;
+static int log_syslog = 1;
+
+/*
+ * --check: configuration errors found while loading (file:line and
+ * reason) are problems it reports on stdout, whatever -v says.
+ */
+static int check_loading;
+static int check_local_problems, check_api_problems;
 
 static void
 log_line(void *arg, int priority, const char *message)
 {
 	(void)arg;
-	syslog(LOG_AUTHPRIV | priority, "%s", message);
+	if (check_loading && priority <= LOG_ERR) {
+		printf("PROBLEM: %s\n", message);
+		check_local_problems++;
+	}
+	if (log_syslog)
+		syslog(LOG_AUTHPRIV | priority, "%s", message);
 	if (log_stderr)
 		fprintf(stderr, "keyfleet-authkeys: %s\n", message);
 }
@@ -93,23 +106,7 @@ print_keys(const struct kf_answer *a)
 	return r;
 }
 
-static const char *
-status_words(int status)
-{
-	switch (status) {
-	case KF_USER_ACTIVE:
-		return "active";
-	case KF_USER_INACTIVE:
-		return "inactive (active: false, or no usable key with Format "
-		    "keys): no keys are served";
-	case KF_USER_UNKNOWN:
-		return "unknown to the API (404): no keys are served";
-	default:
-		return "?";
-	}
-}
-
-/* Prints what came from the API for a person to read: no control bytes. */
+/* Prints a line for a person to read: no control bytes. */
 static void
 print_sanitized(const char *s)
 {
@@ -117,41 +114,59 @@ print_sanitized(const char *s)
 		putchar((unsigned char)*s >= 0x20 && *s != 0x7f ? *s : '?');
 }
 
+static void
+print_finding(void *arg, int kind, const char *message)
+{
+	(void)arg;
+	switch (kind) {
+	case KF_CHECK_OK:
+		fputs("ok: ", stdout);
+		break;
+	case KF_CHECK_LOCAL_PROBLEM:
+		check_local_problems++;
+		fputs("PROBLEM: ", stdout);
+		break;
+	case KF_CHECK_API_PROBLEM:
+		check_api_problems++;
+		fputs("PROBLEM: ", stdout);
+		break;
+	default:
+		break;	/* a note names what it is about itself */
+	}
+	print_sanitized(message);
+	putchar('\n');
+}
+
+/*
+ * Exit 0: no problem; 2: a problem of the configuration or of this host's
+ * setup (files, cache directory, the program's path); 1: otherwise a
+ * problem with a URL or its answer.
+ */
+static int
+check_summary(void)
+{
+	int n = check_local_problems + check_api_problems;
+
+	if (n == 0) {
+		printf("no problems found\n");
+		return EXIT_ANSWER;
+	}
+	printf("%d problem%s found\n", n, n == 1 ? "" : "s");
+	return check_local_problems > 0 ? EXIT_USAGE : EXIT_NOANSWER;
+}
+
 static int
 run_check(struct kf_ctx *ctx, const char *user)
 {
-	struct kf_answer *a = NULL;
-	const char *name, *value;
-	size_t i;
 	int r;
 
-	printf("configuration %s: OK\n", kf_ctx_config_path(ctx));
-	if (user == NULL)
-		return EXIT_ANSWER;
-	if ((r = kf_lookup(ctx, user, NULL, NULL, &a)) != 0) {
-		printf("user %s: NO ANSWER: %s (see the messages above; sshd "
-		    "would get no keys and keyfleet-authkeys would exit 1)\n",
-		    user, kf_strerror(r));
-		return r == KF_ERR_USERNAME ? EXIT_USAGE : EXIT_NOANSWER;
+	r = kf_check(ctx, user, "/proc/self/exe", print_finding, NULL);
+	if (r < 0) {
+		printf("PROBLEM: the check itself failed: %s\n",
+		    kf_strerror(r));
+		check_local_problems++;
 	}
-	printf("user %s: %s\n", user, status_words(kf_answer_status(a)));
-	printf("sshd would get %zu authorized_keys line(s):\n",
-	    kf_answer_key_count(a));
-	for (i = 0; i < kf_answer_key_count(a); i++)
-		printf("  %s\n", kf_answer_key_line(a, i));
-	if (kf_answer_env_count(a) > 0)
-		printf("environment from the API (before EnvAllow/EnvDeny):\n");
-	for (i = 0; i < kf_answer_env_count(a); i++) {
-		if (kf_answer_env(a, i, &name, &value) == 0) {
-			printf("  ");
-			print_sanitized(name);
-			putchar('=');
-			print_sanitized(value);
-			putchar('\n');
-		}
-	}
-	kf_answer_free(a);
-	return EXIT_ANSWER;
+	return check_summary();
 }
 
 static int
@@ -190,7 +205,6 @@ main(int argc, char **argv)
 			return EXIT_ANSWER;
 		} else if (strcmp(argv[i], "--check") == 0) {
 			check = 1;
-			log_stderr = 1;
 		} else if (strcmp(argv[i], "--flush") == 0) {
 			flush = 1;
 			log_stderr = 1;
@@ -230,10 +244,28 @@ main(int argc, char **argv)
 	}
 	kf_ctx_set_log(ctx, log_line, NULL);
 	kf_ctx_set_verbosity(ctx, verbosity);
-	if ((r = kf_ctx_load_config(ctx, config)) != 0) {
-		if (check)
-			printf("configuration %s: FAILED: %s\n",
+	if (check) {
+		/* A person reads it, in order with standard error. */
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		log_syslog = 0;
+		check_loading = 1;
+	}
+	r = kf_ctx_load_config(ctx, config);
+	check_loading = 0;
+	if (r != 0) {
+		if (check) {
+			if (check_local_problems == 0)
+				printf("PROBLEM: configuration %s: %s\n",
+				    kf_ctx_config_path(ctx), kf_strerror(r));
+			printf("configuration %s cannot be used (%s): "
+			    "keyfleet-authkeys and pam_keyfleet refuse to work "
+			    "with it; nothing else was checked\n",
 			    kf_ctx_config_path(ctx), kf_strerror(r));
+			check_local_problems = check_local_problems > 0 ?
+			    check_local_problems : 1;
+			ret = check_summary();
+			goto out;
+		}
 		ret = EXIT_USAGE;
 		goto out;
 	}

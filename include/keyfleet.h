@@ -183,6 +183,46 @@ int kf_answer_env(const struct kf_answer *answer, size_t i,
  */
 void kf_answer_free(struct kf_answer *answer);
 
+/*
+ * What a finding of kf_check() is.  The two kinds of problem let a
+ * front-end tell a fault of this host's setup from one of the API.
+ */
+#define KF_CHECK_OK		0	/* a check passed */
+#define KF_CHECK_INFO		1	/* what sshd or PAM would get; a note */
+#define KF_CHECK_LOCAL_PROBLEM	2	/* configuration, files, cache
+					   directory, the command's path */
+#define KF_CHECK_API_PROBLEM	3	/* a URL, its TLS, or its answer */
+
+/* Receives one finding of kf_check(): a single line without newline. */
+typedef void kf_check_fn(void *arg, int kind, const char *message);
+
+/*
+ * Checks the setup a loaded configuration describes, for a person to
+ * read: the configuration file and every file it names (ownership, modes,
+ * and when run as root whether the cache directory's owner, taken to be
+ * sshd's AuthorizedKeysCommandUser, can read them), the bearer token,
+ * each SigningKey as libcrypto takes it, the cache directory, and, when
+ * command_path is not NULL, that program's path against sshd's rules for
+ * an AuthorizedKeysCommand (the file and every directory above it owned
+ * by root and not writable by group or others).  Then it asks every URL
+ * in turn about user, afresh (TLS, HTTP status, and the body judged as a
+ * lookup judges it: signature, Audience, exp, keys), and reports what
+ * sshd would get (the authorized_keys lines) and what pam_keyfleet's
+ * account and session phases would return (result, environment after
+ * EnvAllow/EnvDeny).  Without user, each URL is asked about a made-up
+ * name, for which a 404 is the expected answer.
+ *
+ * It writes nothing: not the cache, no lock and no record of a failed
+ * fetch.  Each finding goes to fn(arg, kind, message) as it is made, in
+ * order; messages are single lines, control characters replaced by '?'.
+ * Findings of kind KF_CHECK_INFO start with what they are about
+ * ("sshd:", "pam_keyfleet:", "note:", "cache:").  Returns the number of
+ * problems reported, or a negative code: KF_ERR_CONFIG when no
+ * configuration is loaded, KF_ERR_INVAL, KF_ERR_NOMEM.
+ */
+int kf_check(struct kf_ctx *ctx, const char *user, const char *command_path,
+    kf_check_fn *fn, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -271,6 +272,52 @@ setup_handle(CURL *c, const struct kf_config *cfg, const char *url,
 	return e == CURLE_OK ? 0 : KF_ERR_FETCH;
 }
 
+/*
+ * One GET of url on c, within remaining_ms.  Returns 0 with resp->status
+ * set, whatever the status, or a negative code with why saying what
+ * failed: KF_ERR_TOOBIG, KF_ERR_TIMEOUT, KF_ERR_FETCH (with libcurl's
+ * details, which say which certificate check failed) or KF_ERR_INVAL when
+ * libcurl refused an option.
+ */
+static int
+get_once(CURL *c, const struct kf_config *cfg, const char *url,
+    struct curl_slist *headers, long remaining_ms, struct kf_response *resp,
+    char why[KF_FETCH_WHY_MAX])
+{
+	struct transfer t;
+	long status = 0;
+	CURLcode e;
+
+	why[0] = '\0';
+	response_reset(resp, cfg->max_response_size);
+	memset(&t, 0, sizeof(t));
+	t.resp = resp;
+	kc.easy_reset(c);
+	if (setup_handle(c, cfg, url, headers, &t, remaining_ms) != 0) {
+		snprintf(why, KF_FETCH_WHY_MAX, "libcurl refused an option");
+		return KF_ERR_INVAL;
+	}
+	e = kc.easy_perform(c);
+	if (e == CURLE_FILESIZE_EXCEEDED || t.too_big) {
+		snprintf(why, KF_FETCH_WHY_MAX, "response larger than "
+		    "MaxResponseSize (%zu bytes), rejected",
+		    cfg->max_response_size);
+		return KF_ERR_TOOBIG;
+	}
+	if (e == CURLE_OPERATION_TIMEDOUT) {
+		snprintf(why, KF_FETCH_WHY_MAX, "timed out");
+		return KF_ERR_TIMEOUT;
+	}
+	if (e != CURLE_OK) {
+		snprintf(why, KF_FETCH_WHY_MAX, "%s%s%s", kc.easy_strerror(e),
+		    t.error[0] != '\0' ? ": " : "", t.error);
+		return KF_ERR_FETCH;
+	}
+	kc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	resp->status = status;
+	return 0;
+}
+
 void
 kf_response_clear(struct kf_response *resp)
 {
@@ -325,10 +372,8 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 {
 	const struct kf_config *cfg = ctx->cfg;
 	struct curl_slist *headers = NULL;
-	struct transfer t;
-	char *token = NULL, *url = NULL;
+	char *token = NULL, *url = NULL, why[KF_FETCH_WHY_MAX];
 	long start, remaining, status;
-	CURLcode e;
 	CURL *c = NULL;
 	size_t i;
 	int r, last = KF_ERR_UNAVAILABLE;
@@ -376,43 +421,16 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 		 */
 		if (i + 1 < cfg->urls.n)
 			remaining /= (long)(cfg->urls.n - i);
-		response_reset(resp, cfg->max_response_size);
-		memset(&t, 0, sizeof(t));
-		t.resp = resp;
-		kc.easy_reset(c);
-		if ((r = setup_handle(c, cfg, url, headers, &t, remaining)) != 0) {
-			kf_log(ctx, KF_LOG_ERROR, "user %s: %s: libcurl refused "
-			    "an option", user, url);
-			last = r;
-			continue;
-		}
 		kf_log(ctx, KF_LOG_DEBUG, "user %s: GET %s%s", user, url,
 		    etag != NULL ? " (conditional)" : "");
-		e = kc.easy_perform(c);
-		if (e == CURLE_FILESIZE_EXCEEDED || t.too_big) {
-			kf_log(ctx, KF_LOG_INFO, "user %s: %s: response larger "
-			    "than MaxResponseSize (%zu bytes), rejected", user,
-			    url, cfg->max_response_size);
-			last = KF_ERR_TOOBIG;
+		if ((r = get_once(c, cfg, url, headers, remaining, resp,
+		    why)) != 0) {
+			kf_log(ctx, r == KF_ERR_INVAL ? KF_LOG_ERROR :
+			    KF_LOG_INFO, "user %s: %s: %s", user, url, why);
+			last = r == KF_ERR_INVAL ? KF_ERR_FETCH : r;
 			continue;
 		}
-		if (e == CURLE_OPERATION_TIMEDOUT) {
-			kf_log(ctx, KF_LOG_INFO, "user %s: %s: timed out", user,
-			    url);
-			last = KF_ERR_TIMEOUT;
-			continue;
-		}
-		if (e != CURLE_OK) {
-			/* The details say which certificate check failed. */
-			kf_log(ctx, KF_LOG_INFO, "user %s: %s: %s%s%s", user,
-			    url, kc.easy_strerror(e), t.error[0] != '\0' ?
-			    ": " : "", t.error);
-			last = KF_ERR_FETCH;
-			continue;
-		}
-		status = 0;
-		kc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-		resp->status = status;
+		status = resp->status;
 		resp->url = url;
 		url = NULL;
 		if (status == 404 || (status == 304 && etag != NULL)) {
@@ -446,4 +464,53 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 	if (last != 0)
 		kf_response_clear(resp);
 	return last;
+}
+
+int
+kf_fetch_url(struct kf_ctx *ctx, const char *url, long budget_ms,
+    struct kf_response *resp, char why[KF_FETCH_WHY_MAX])
+{
+	const struct kf_config *cfg = ctx->cfg;
+	struct curl_slist *headers = NULL;
+	char *token = NULL;
+	CURL *c = NULL;
+	int r;
+
+	memset(resp, 0, sizeof(*resp));
+	why[0] = '\0';
+	if (strncasecmp(url, "https://", 8) != 0 &&
+	    !kf_url_host_is_loopback(url)) {
+		snprintf(why, KF_FETCH_WHY_MAX, "refusing http:// to a host "
+		    "that is not loopback");
+		return KF_ERR_CONFIG;
+	}
+	if ((r = curl_load(ctx)) != 0) {
+		snprintf(why, KF_FETCH_WHY_MAX, "cannot load %s",
+		    KF_LIBCURL_SONAME);
+		return r;
+	}
+	if ((r = kf_config_read_token(ctx, cfg, &token)) != 0) {
+		snprintf(why, KF_FETCH_WHY_MAX, "cannot use BearerTokenFile "
+		    "%s", cfg->bearer_token_file);
+		return r;
+	}
+	r = build_headers(cfg, token, NULL, &headers);
+	kf_free_secret(token);
+	if (r != 0)
+		return r;
+	if ((c = kc.easy_init()) == NULL)
+		r = KF_ERR_NOMEM;
+	else if ((r = get_once(c, cfg, url, headers, budget_ms, resp,
+	    why)) == KF_ERR_INVAL)
+		r = KF_ERR_FETCH;
+	if (r == 0 && resp->status == 200 && resp->body.data == NULL)
+		r = kf_buf_append(&resp->body, "", 0);
+	if (r == 0 && (resp->url = strdup(url)) == NULL)
+		r = KF_ERR_NOMEM;
+	if (c != NULL)
+		kc.easy_cleanup(c);
+	free_headers(headers);
+	if (r != 0)
+		kf_response_clear(resp);
+	return r;
 }

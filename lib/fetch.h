@@ -33,6 +33,19 @@ int	kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 	    struct kf_response *resp);
 void	kf_response_clear(struct kf_response *resp);
 
+/* Room for a failed request's reason, libcurl's details included. */
+#define KF_FETCH_WHY_MAX	384
+
+/*
+ * One GET of one expanded URL, as kf_fetch() makes it (same headers, TLS
+ * settings and limits) but without If-None-Match, without failover and
+ * without logging the outcome: for keyfleet-authkeys --check, which asks
+ * every URL.  Returns 0 with resp filled whatever the HTTP status, or a
+ * negative code with why saying what failed.
+ */
+int	kf_fetch_url(struct kf_ctx *ctx, const char *url, long budget_ms,
+	    struct kf_response *resp, char why[KF_FETCH_WHY_MAX]);
+
 /* Expands %u, %H and %% in a URL template. */
 int	kf_url_expand(const char *tmpl, const char *user, const char *host,
 	    char **out);

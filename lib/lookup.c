@@ -16,7 +16,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "keyfleet.h"
@@ -58,21 +57,9 @@ accept_body(void *arg, const struct kf_response *resp)
 
 	kf_record_free(st->rec);
 	st->rec = NULL;
-	/*
-	 * Any type may carry a record (a static host may call alice.jws
-	 * application/octet-stream), but a web page never does: it is a
-	 * proxy's, portal's or CDN's error page that came with a 200.
-	 */
-	if (resp->content_type != NULL &&
-	    (strncasecmp(resp->content_type, "text/html", 9) == 0 ||
-	    strncasecmp(resp->content_type, "application/xhtml", 17) == 0)) {
-		kf_log(st->ctx, KF_LOG_INFO, "user %s: %s: response rejected: "
-		    "Content-Type %s is a web page, not a record", st->user,
-		    resp->url, resp->content_type);
-		return KF_ERR_PARSE;
-	}
-	if ((r = kf_response_parse(st->ctx, st->user, resp->url,
-	    resp->body.data, resp->body.len, &st->rec, why)) != 0)
+	if ((r = kf_response_judge(st->ctx, st->user, resp->url,
+	    resp->content_type, resp->body.data, resp->body.len, &st->rec,
+	    why)) != 0)
 		kf_log(st->ctx, KF_LOG_INFO, "user %s: %s: response rejected: "
 		    "%s", st->user, resp->url, why);
 	return r;

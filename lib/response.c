@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "keyfleet.h"
 #include "config_file.h"
@@ -84,4 +85,24 @@ kf_response_parse(struct kf_ctx *ctx, const char *user, const char *source,
 	if (r != 0)
 		set_why(why, w, r);
 	return r;
+}
+
+int
+kf_response_judge(struct kf_ctx *ctx, const char *user, const char *url,
+    const char *content_type, const char *body, size_t len,
+    struct kf_record **recp, char why[KF_WHY_MAX])
+{
+	/*
+	 * Any type may carry a record (a static host may call alice.jws
+	 * application/octet-stream), but a web page never does.
+	 */
+	*recp = NULL;
+	if (content_type != NULL &&
+	    (strncasecmp(content_type, "text/html", 9) == 0 ||
+	    strncasecmp(content_type, "application/xhtml", 17) == 0)) {
+		snprintf(why, KF_WHY_MAX, "Content-Type %s is a web page, not "
+		    "a record", content_type);
+		return KF_ERR_PARSE;
+	}
+	return kf_response_parse(ctx, user, url, body, len, recp, why);
 }

@@ -23,4 +23,14 @@ int	kf_response_parse(struct kf_ctx *ctx, const char *user,
 	    const char *source, const char *body, size_t len,
 	    struct kf_record **recp, char why[KF_WHY_MAX]);
 
+/*
+ * kf_response_parse() for a 200 from url, first refusing a body whose
+ * content_type (NULL when none was sent) says it is a web page: a proxy's,
+ * portal's or CDN's error page, not a record.  How a lookup, and --check,
+ * judge every 200.
+ */
+int	kf_response_judge(struct kf_ctx *ctx, const char *user,
+	    const char *url, const char *content_type, const char *body,
+	    size_t len, struct kf_record **recp, char why[KF_WHY_MAX]);
+
 #endif /* KF_RESPONSE_H */

@@ -291,6 +291,19 @@ es256_to_der(const unsigned char *sig, int *derlen)
 }
 
 int
+kf_sigkey_check(const struct kf_sigkey *key)
+{
+	EVP_PKEY *pkey;
+
+	if (crypto_load() != 0)
+		return KF_ERR_UNAVAILABLE;
+	pkey = key_to_pkey(key);
+	kx.EVP_PKEY_free(pkey);
+	kx.ERR_clear_error();
+	return pkey != NULL ? 0 : KF_ERR_CONFIG;
+}
+
+int
 kf_sig_verify(const struct kf_sigkey *key, const void *msg, size_t len,
     const unsigned char *sig, size_t siglen)
 {

@@ -48,6 +48,15 @@ void	kf_sigkeys_free(struct kf_sigkeys *keys);
 const char	*kf_sigalg_name(enum kf_sigalg alg);
 
 /*
+ * Hands key to libcrypto as a signature check would, without checking
+ * anything with it: for --check, so that a key libcrypto refuses (a P-256
+ * point not on the curve) shows before the first signature does.
+ * Returns 0, KF_ERR_CONFIG when libcrypto refuses the key, or
+ * KF_ERR_UNAVAILABLE when libcrypto cannot be loaded.
+ */
+int	kf_sigkey_check(const struct kf_sigkey *key);
+
+/*
  * Checks sig (KF_SIG_LEN bytes) over msg with key.  Returns 0 when it
  * verifies, KF_ERR_SIGNATURE when it does not, KF_ERR_CONFIG when
  * libcrypto refuses the key (a P-256 point not on the curve), and
