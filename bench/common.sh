@@ -48,3 +48,14 @@ bench_machine() {
 	echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(. /etc/os-release; echo "$PRETTY_NAME")"
 	echo "date:    $(date -u +%Y-%m-%dT%H:%MZ)"
 }
+
+# KF_BENCH_DIR=DIR: build and install into DIR instead of build/bench, so
+# that benchmarks can run side by side without rebuilding under each other.
+if [ -n "${KF_BENCH_DIR:-}" ]; then
+	case $KF_BENCH_DIR in
+	/*) B=$KF_BENCH_DIR ;;
+	*) B=$KF_ROOT/$KF_BENCH_DIR ;;
+	esac
+	PREFIX=$B/prefix
+	HELPER=$PREFIX/libexec/keyfleet-authkeys
+fi

@@ -1,0 +1,140 @@
+/*
+ * scale-run - times a command as sshd runs an AuthorizedKeysCommand (fork,
+ * exec, stdout to a pipe read to the end, wait) and measures its peak
+ * memory, for bench/scale.
+ *
+ *   scale-run [-p PREPARE] RUNS COMMAND...
+ *
+ * Runs COMMAND WARMUP (3) times untimed, then RUNS times.  PREPARE, a
+ * /bin/sh command, runs before every run of COMMAND, untimed (bench/scale
+ * empties the cache with it).  Prints one line:
+ *
+ *   MEDIAN_US P90_US CPU_MEDIAN_US PEAK_RSS_KIB LINES
+ *
+ * the median and 90th percentile wall time, the median CPU time (user +
+ * system, of the child alone: what it cost, however busy the machine), the
+ * largest maximum resident set size of any run (both from the rusage that
+ * wait4() reports), and how many lines the last run printed.  Exits 1 if PREPARE or any run of
+ * COMMAND fails.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WARMUP 3
+
+static double
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/*
+ * Runs argv once; returns its wall time in microseconds, or -1.  Sets
+ * *cpu_us to its CPU time, *rss_kib to its peak resident set size and
+ * *lines to the lines it printed.
+ */
+static double
+run_once(char **argv, double *cpu_us, long *rss_kib, long *lines)
+{
+	char buf[65536];
+	struct rusage ru;
+	double t0, t1;
+	ssize_t n, i;
+	int fds[2], status;
+	pid_t pid;
+
+	*lines = 0;
+	if (pipe(fds) == -1)
+		return -1;
+	t0 = now_us();
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], buf, sizeof(buf))) > 0 ||
+	    (n == -1 && errno == EINTR)) {
+		for (i = 0; i < n; i++)
+			*lines += buf[i] == '\n';
+	}
+	close(fds[0]);
+	while (wait4(pid, &status, 0, &ru) == -1 && errno == EINTR)
+		;
+	t1 = now_us();
+	*rss_kib = ru.ru_maxrss;
+	*cpu_us = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	return t1 - t0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+percentile(double *v, int n, double p)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[(int)((n - 1) * p + 0.5)];
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *prepare = NULL;
+	double *t, *cpu;
+	long rss, peak = 0, lines = 0;
+	int runs, i, a = 1;
+
+	if (argc > 2 && strcmp(argv[1], "-p") == 0) {
+		prepare = argv[2];
+		a = 3;
+	}
+	if (argc - a < 2 || (runs = atoi(argv[a])) < 1) {
+		fprintf(stderr, "usage: scale-run [-p PREPARE] RUNS COMMAND...\n");
+		return 2;
+	}
+	argv += a + 1;
+	t = calloc((size_t)runs, sizeof(*t));
+	cpu = calloc((size_t)runs, sizeof(*cpu));
+	if (t == NULL || cpu == NULL)
+		return 1;
+	for (i = -WARMUP; i < runs; i++) {
+		if (prepare != NULL && system(prepare) != 0) {
+			fprintf(stderr, "scale-run: %s failed\n", prepare);
+			return 1;
+		}
+		if ((t[i < 0 ? 0 : i] = run_once(argv, &cpu[i < 0 ? 0 : i],
+		    &rss, &lines)) < 0) {
+			fprintf(stderr, "scale-run: a run of %s failed\n", argv[0]);
+			return 1;
+		}
+		if (rss > peak)
+			peak = rss;
+	}
+	printf("%.1f %.1f %.1f %ld %ld\n", percentile(t, runs, 0.5),
+	    percentile(t, runs, 0.9), percentile(cpu, runs, 0.5), peak, lines);
+	free(t);
+	free(cpu);
+	return 0;
+}
