@@ -340,7 +340,7 @@ kf_cache_lock(struct kf_cache *cache, const char *user, long timeout_ms,
 {
 	const struct timespec pause = { 0, 10 * 1000 * 1000 };
 	char name[CACHE_NAME_MAX];
-	struct timespec start, now;
+	long start;
 	struct stat st;
 	int fd, r;
 
@@ -356,7 +356,7 @@ kf_cache_lock(struct kf_cache *cache, const char *user, long timeout_ms,
 		close(fd);
 		return KF_ERR_PERM;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = kf_monotonic_ms();
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return fd;
@@ -365,9 +365,7 @@ kf_cache_lock(struct kf_cache *cache, const char *user, long timeout_ms,
 			return KF_ERR_IO;
 		}
 		*waited = 1;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000 +
-		    (now.tv_nsec - start.tv_nsec) / 1000000 >= timeout_ms) {
+		if (kf_monotonic_ms() - start >= timeout_ms) {
 			close(fd);
 			return KF_ERR_TIMEOUT;
 		}

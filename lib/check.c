@@ -494,16 +494,6 @@ describe_body(struct check *ck, const struct kf_response *resp,
 		    "signature)%s", exp);
 }
 
-static long
-ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000 +
-	    (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 /* Asks URL number no about user and reports; keeps the first answer. */
 static int
 check_url(struct check *ck, size_t no, const char *user, int probe,
@@ -514,7 +504,7 @@ check_url(struct check *ck, size_t no, const char *user, int probe,
 	const char *tls, *ctype;
 	struct kf_record *rec = NULL;
 	struct kf_response resp;
-	struct timespec t0;
+	long t0;
 	char *url = NULL;
 	long ms;
 	int r;
@@ -526,9 +516,9 @@ check_url(struct check *ck, size_t no, const char *user, int probe,
 			    "be expanded", no, cfg->urls.v[no - 1]);
 		return r == KF_ERR_NOMEM ? r : 0;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = kf_monotonic_ms();
 	r = kf_fetch_url(ck->ctx, url, cfg->timeout_ms, &resp, why);
-	ms = ms_since(&t0);
+	ms = kf_monotonic_ms() - t0;
 	if (r == KF_ERR_NOMEM)
 		goto out;
 	if (r != 0) {

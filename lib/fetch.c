@@ -93,15 +93,6 @@ curl_load(struct kf_ctx *ctx)
 	return KF_ERR_FETCH;
 }
 
-static long
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -379,7 +370,7 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 	int r, last = KF_ERR_UNAVAILABLE;
 
 	memset(resp, 0, sizeof(*resp));
-	start = monotonic_ms();
+	start = kf_monotonic_ms();
 	if ((r = curl_load(ctx)) != 0)
 		return r;
 	if ((r = kf_config_read_token(ctx, cfg, &token)) != 0)
@@ -396,7 +387,7 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 	for (i = 0; i < cfg->urls.n; i++) {
 		free(url);
 		url = NULL;
-		if ((remaining = budget_ms - (monotonic_ms() - start)) <= 0) {
+		if ((remaining = budget_ms - (kf_monotonic_ms() - start)) <= 0) {
 			kf_log(ctx, KF_LOG_INFO, "user %s: Timeout reached "
 			    "before %s was tried", user, cfg->urls.v[i]);
 			last = KF_ERR_TIMEOUT;

@@ -176,16 +176,6 @@ answer_from_cache(struct cached *c, struct kf_answer **answerp)
 	return answer_new(0, &c->rec, answerp);
 }
 
-static long
-ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000 +
-	    (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 /* Stores what the API answered; a failed write loses nothing. */
 static void
 store(struct kf_ctx *ctx, struct kf_cache *cache, const char *user,
@@ -225,7 +215,7 @@ lookup(struct kf_ctx *ctx, const char *user, const char *key_blob,
 	struct accept_state st;
 	struct kf_response resp;
 	struct cached c;
-	struct timespec t0;
+	long t0;
 	time_t started;
 	int r, lockfd = -1, waited = 0;
 
@@ -244,7 +234,7 @@ lookup(struct kf_ctx *ctx, const char *user, const char *key_blob,
 	if (key_blob != NULL && *key_blob == '\0')
 		key_blob = NULL;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = kf_monotonic_ms();
 	started = ctx->now();
 	memset(&c, 0, sizeof(c));
 	memset(&st, 0, sizeof(st));
@@ -294,7 +284,7 @@ lookup(struct kf_ctx *ctx, const char *user, const char *key_blob,
 	st.ctx = ctx;
 	st.user = user;
 	r = kf_fetch(ctx, user, c.usable && c.entry.status == 200 ?
-	    c.entry.etag : NULL, cfg->timeout_ms - ms_since(&t0),
+	    c.entry.etag : NULL, cfg->timeout_ms - (kf_monotonic_ms() - t0),
 	    accept_body, &st, &resp);
 	if (r != 0) {
 		if (cache != NULL)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keyfleet.h"
@@ -306,4 +307,13 @@ kf_percent_encode(struct kf_buf *b, const char *s)
 			return r;
 	}
 	return 0;
+}
+
+long
+kf_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -61,4 +61,7 @@ int	kf_strcaseeq(const char *a, const char *b);
 /* Percent-encodes every byte outside RFC 3986's unreserved set. */
 int	kf_percent_encode(struct kf_buf *b, const char *s);
 
+/* Milliseconds on CLOCK_MONOTONIC, for deadlines and durations. */
+long	kf_monotonic_ms(void);
+
 #endif /* KF_UTIL_H */
