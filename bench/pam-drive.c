@@ -29,16 +29,9 @@
 
 #include <security/pam_appl.h>
 
+#include "timing.h"
+
 #define WARMUP 3
-
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
 
 /* The modules under test never converse; anything that asks gets an error. */
 static int
@@ -119,21 +112,6 @@ transaction_in_child(const char *service, const char *user)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return -1;
 	return t;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-percentile(double *v, int n, double p)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[(int)((n - 1) * p + 0.5)];
 }
 
 int

@@ -26,16 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timing.h"
+
 #define WARMUP 3
-
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
 
 /*
  * Runs argv once; returns its wall time in microseconds, or -1.  Sets
@@ -81,21 +74,6 @@ run_once(char **argv, double *cpu_us, long *rss_kib, long *lines)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return -1;
 	return t1 - t0;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-percentile(double *v, int n, double p)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[(int)((n - 1) * p + 0.5)];
 }
 
 int

@@ -17,14 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
+#include "timing.h"
 
 /* Runs argv once; returns its wall time in microseconds, or -1. */
 static double
@@ -57,21 +50,6 @@ run_once(char **argv)
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return -1;
 	return t1 - t0;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-percentile(double *v, int n, double p)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[(int)((n - 1) * p + 0.5)];
 }
 
 int
