@@ -237,6 +237,16 @@ need() {	# need WHAT LIST: an extraction that finds nothing is a failure
 	[ -n "$2" ] || problem "could not extract $1 (has the code changed shape? update $me)"
 }
 
+# not_in ITEMS LINES MESSAGE: a problem for each word of ITEMS that is not a
+# whole line of LINES; MESSAGE names it with %s.
+not_in() {
+	local item
+	for item in $1; do
+		printf '%s\n' "$2" | grep -qxF -- "$item" ||
+		    problem "$(printf "$3" "$item")"
+	done
+}
+
 check_conf() {
 	local src=$1 man=$1/man/keyfleet.conf.5 kws entries kw fn d want
 	local examples names
@@ -294,58 +304,45 @@ check_env() {
 }
 
 check_authkeys() {
-	local src=$1 man=$1/man/keyfleet-authkeys.8 opts documented o code
+	local src=$1 man=$1/man/keyfleet-authkeys.8 opts documented
 	local exits
 
 	opts=$(authkeys_options "$src")
 	need "the options of keyfleet-authkeys.c" "$opts"
 	documented=$(section "$man" OPTIONS | heads | option_words)
-	for o in $opts; do
-		printf '%s\n' "$documented" | grep -qxF -- "$o" ||
-		    problem "keyfleet-authkeys.8: option $o (parsed by authkeys_cmd/keyfleet-authkeys.c) is not in OPTIONS"
-	done
-	for o in $documented; do
-		printf '%s\n' "$opts" | grep -qxF -- "$o" ||
-		    problem "keyfleet-authkeys.8: OPTIONS documents $o, which keyfleet-authkeys.c does not accept"
-	done
+	not_in "$opts" "$documented" \
+	    "keyfleet-authkeys.8: option %s (parsed by authkeys_cmd/keyfleet-authkeys.c) is not in OPTIONS"
+	not_in "$documented" "$opts" \
+	    "keyfleet-authkeys.8: OPTIONS documents %s, which keyfleet-authkeys.c does not accept"
 	exits=$(authkeys_exits "$src")
 	need "the exit statuses of keyfleet-authkeys.c" "$exits"
 	documented=$(section "$man" "EXIT STATUS" | heads | awk '{ print $1 }')
-	for code in $exits; do
-		printf '%s\n' "$documented" | grep -qx "$code" ||
-		    problem "keyfleet-authkeys.8: exit status $code is not in EXIT STATUS"
-	done
-	for code in $documented; do
-		printf '%s\n' "$exits" | grep -qx "$code" ||
-		    problem "keyfleet-authkeys.8: EXIT STATUS documents $code, which keyfleet-authkeys.c does not define"
-	done
+	not_in "$exits" "$documented" \
+	    "keyfleet-authkeys.8: exit status %s is not in EXIT STATUS"
+	not_in "$documented" "$exits" \
+	    "keyfleet-authkeys.8: EXIT STATUS documents %s, which keyfleet-authkeys.c does not define"
 }
 
 check_pam() {
-	local src=$1 man=$1/man/pam_keyfleet.8 args documented a fn code
+	local src=$1 man=$1/man/pam_keyfleet.8 args documented fn code
 	local rets fns
 
 	args=$(pam_args "$src")
 	need "the arguments of pam_keyfleet.c" "$args"
 	documented=$(section "$man" OPTIONS | heads | awk '{ print $1 }')
-	for a in $args; do
-		printf '%s\n' "$documented" | grep -qxF -- "$a" ||
-		    problem "pam_keyfleet.8: argument $a (parsed by pam_module/pam_keyfleet.c) is not in OPTIONS"
-	done
-	for a in $documented; do
-		printf '%s\n' "$args" | grep -qxF -- "$a" ||
-		    problem "pam_keyfleet.8: OPTIONS documents $a, which pam_keyfleet.c does not accept"
-	done
+	not_in "$args" "$documented" \
+	    "pam_keyfleet.8: argument %s (parsed by pam_module/pam_keyfleet.c) is not in OPTIONS"
+	not_in "$documented" "$args" \
+	    "pam_keyfleet.8: OPTIONS documents %s, which pam_keyfleet.c does not accept"
 	rets=$(pam_returns "$src")
 	need "the PAM codes of pam_keyfleet.c" "$rets"
 	fns=$(printf '%s\n' "$rets" | awk '{ print $1 }' | sort -u)
 	for fn in $fns; do
 		documented=$(section "$man" "RETURN VALUES" "$fn" | heads |
 		    awk '{ print $1 }')
-		for code in $(printf '%s\n' "$rets" | awk -v f="$fn" '$1 == f { print $2 }'); do
-			printf '%s\n' "$documented" | grep -qx "$code" ||
-			    problem "pam_keyfleet.8: $fn can return $code, which is not under RETURN VALUES, $fn"
-		done
+		not_in "$(printf '%s\n' "$rets" | awk -v f="$fn" '$1 == f { print $2 }')" \
+		    "$documented" \
+		    "pam_keyfleet.8: $fn can return %s, which is not under RETURN VALUES, $fn"
 		for code in $documented; do
 			printf '%s\n' "$rets" | grep -qx "$fn $code" ||
 			    problem "pam_keyfleet.8: RETURN VALUES, $fn documents $code, which pam_keyfleet.c never returns there"
@@ -372,13 +369,11 @@ check_lib() {
 		    problem "libkeyfleet.3: $s (exported by lib/libkeyfleet.map) is not in SYNOPSIS"
 		printf '%s\n' "$desc" | grep -qE "(^|[^a-z_])$s([^a-z_0-9]|$)" ||
 		    problem "libkeyfleet.3: $s (exported by lib/libkeyfleet.map) is not described in DESCRIPTION"
-		printf '%s\n' "$hdr" | grep -qx "$s" ||
-		    problem "lib/libkeyfleet.map exports $s, which include/keyfleet.h does not declare"
 	done
-	for s in $hdr; do
-		printf '%s\n' "$syms" | grep -qx "$s" ||
-		    problem "include/keyfleet.h declares $s, which lib/libkeyfleet.map does not export"
-	done
+	not_in "$syms" "$hdr" \
+	    "lib/libkeyfleet.map exports %s, which include/keyfleet.h does not declare"
+	not_in "$hdr" "$syms" \
+	    "include/keyfleet.h declares %s, which lib/libkeyfleet.map does not export"
 	for s in $(printf '%s\n' "$syn" | grep -oE 'kf_[a-z0-9_]+ *\(' |
 	    tr -d ' (' | sort -u); do
 		printf '%s\n' "$syms" "$typedefs" | grep -qx "$s" ||
@@ -394,19 +389,15 @@ check_lib() {
 }
 
 check_sign() {
-	local src=$1 man=$1/man/keyfleet-sign.1 opts documented o
+	local src=$1 man=$1/man/keyfleet-sign.1 opts documented
 
 	opts=$(sign_options "$src")
 	need "the options of tools/keyfleet-sign" "$opts"
 	documented=$(section "$man" OPTIONS | heads | option_words)
-	for o in $opts; do
-		printf '%s\n' "$documented" | grep -qxF -- "$o" ||
-		    problem "keyfleet-sign.1: option $o (parsed by tools/keyfleet-sign) is not in OPTIONS"
-	done
-	for o in $documented; do
-		printf '%s\n' "$opts" | grep -qxF -- "$o" ||
-		    problem "keyfleet-sign.1: OPTIONS documents $o, which tools/keyfleet-sign does not accept"
-	done
+	not_in "$opts" "$documented" \
+	    "keyfleet-sign.1: option %s (parsed by tools/keyfleet-sign) is not in OPTIONS"
+	not_in "$documented" "$opts" \
+	    "keyfleet-sign.1: OPTIONS documents %s, which tools/keyfleet-sign does not accept"
 }
 
 check_tree() {
