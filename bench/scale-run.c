@@ -30,52 +30,6 @@
 
 #define WARMUP 3
 
-/*
- * Runs argv once; returns its wall time in microseconds, or -1.  Sets
- * *cpu_us to its CPU time, *rss_kib to its peak resident set size and
- * *lines to the lines it printed.
- */
-static double
-run_once(char **argv, double *cpu_us, long *rss_kib, long *lines)
-{
-	char buf[65536];
-	struct rusage ru;
-	double t0, t1;
-	ssize_t n, i;
-	int fds[2], status;
-	pid_t pid;
-
-	*lines = 0;
-	if (pipe(fds) == -1)
-		return -1;
-	t0 = now_us();
-	if ((pid = fork()) == -1)
-		return -1;
-	if (pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	while ((n = read(fds[0], buf, sizeof(buf))) > 0 ||
-	    (n == -1 && errno == EINTR)) {
-		for (i = 0; i < n; i++)
-			*lines += buf[i] == '\n';
-	}
-	close(fds[0]);
-	while (wait4(pid, &status, 0, &ru) == -1 && errno == EINTR)
-		;
-	t1 = now_us();
-	*rss_kib = ru.ru_maxrss;
-	*cpu_us = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
-	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return -1;
-	return t1 - t0;
-}
-
 int
 main(int argc, char **argv)
 {

@@ -19,39 +19,6 @@
 
 #include "timing.h"
 
-/* Runs argv once; returns its wall time in microseconds, or -1. */
-static double
-run_once(char **argv)
-{
-	char buf[4096];
-	double t0, t1;
-	int fds[2], status;
-	pid_t pid;
-
-	if (pipe(fds) == -1)
-		return -1;
-	t0 = now_us();
-	if ((pid = fork()) == -1)
-		return -1;
-	if (pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (read(fds[0], buf, sizeof(buf)) > 0)
-		;
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	t1 = now_us();
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return -1;
-	return t1 - t0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -78,11 +45,12 @@ main(int argc, char **argv)
 		return 1;
 	/* Warm the page cache and the dynamic linker's caches first. */
 	for (i = 0; i < 20; i++) {
-		run_once(base);
-		run_once(cmd);
+		run_once(base, NULL, NULL, NULL);
+		run_once(cmd, NULL, NULL, NULL);
 	}
 	for (i = 0; i < runs; i++) {
-		if ((tb[i] = run_once(base)) < 0 || (tc[i] = run_once(cmd)) < 0) {
+		if ((tb[i] = run_once(base, NULL, NULL, NULL)) < 0 ||
+		    (tc[i] = run_once(cmd, NULL, NULL, NULL)) < 0) {
 			fprintf(stderr, "spawn: a run failed\n");
 			return 1;
 		}
