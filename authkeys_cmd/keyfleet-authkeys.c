@@ -24,9 +24,6 @@
 #define EXIT_NOANSWER	1
 #define EXIT_USAGE	2
 
-/* Seconds past the configured Timeout after which the helper gives up. */
-#define DEADLINE_MARGIN	2
-
 static int log_stderr;
 static int log_syslog = 1;
 
@@ -278,8 +275,12 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	/* A backstop under the library's own deadline: sshd has none. */
-	alarm((unsigned)((kf_ctx_timeout_ms(ctx) + 999) / 1000) + DEADLINE_MARGIN);
+	/*
+	 * No alarm() backstop: the library's deadline covers every wait of
+	 * a lookup (name resolution, connect, TLS, body, the lock of a
+	 * concurrent lookup), and the run ends by its own decision, the
+	 * cached answer of SPEC section 4 included, never by a signal.
+	 */
 	r = kf_lookup(ctx, user, fp, blob, &a);
 	if (r == KF_ERR_USERNAME) {
 		ret = EXIT_ANSWER;	/* refused locally: no keys, by design */

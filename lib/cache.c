@@ -8,7 +8,8 @@
  *
  * Files in the directory, for a user NAME:
  *   u-NAME   the entry      l-NAME   the lookup lock (flock)
- *   f-NAME   the time of the last failed fetch
+ *   f-NAME   the time of the last failed fetch, and "timeout" when it
+ *            ran into Timeout
  *   .t-NAME.*  a temporary file on its way to becoming u-NAME
  */
 #include "config.h"
@@ -381,9 +382,10 @@ kf_cache_unlock(int fd)
 }
 
 void
-kf_cache_note_failure(struct kf_cache *cache, const char *user)
+kf_cache_note_failure(struct kf_cache *cache, const char *user,
+    int timed_out)
 {
-	char name[CACHE_NAME_MAX], stamp[32];
+	char name[CACHE_NAME_MAX], stamp[40];
 	int fd, n;
 
 	if (entry_name(name, sizeof(name), "f-", user) != 0)
@@ -393,17 +395,18 @@ kf_cache_note_failure(struct kf_cache *cache, const char *user)
 	    O_CLOEXEC, 0600);
 	if (fd == -1)
 		return;
-	n = snprintf(stamp, sizeof(stamp), "%lld\n",
-	    (long long)cache->ctx->now());
+	n = snprintf(stamp, sizeof(stamp), "%lld%s\n",
+	    (long long)cache->ctx->now(), timed_out ? " timeout" : "");
 	if (write_all(fd, stamp, (size_t)n) != 0 || adopt(cache, fd) != 0)
 		(void)unlinkat(cache->dfd, name, 0);
 	close(fd);
 }
 
 int
-kf_cache_failed_since(struct kf_cache *cache, const char *user, time_t t)
+kf_cache_failed_since(struct kf_cache *cache, const char *user, time_t t,
+    int timed_out)
 {
-	char name[CACHE_NAME_MAX];
+	char name[CACHE_NAME_MAX], *kind;
 	unsigned long when;
 	struct kf_buf b;
 	struct stat st;
@@ -419,8 +422,11 @@ kf_cache_failed_since(struct kf_cache *cache, const char *user, time_t t)
 	if (fstat(fd, &st) == 0 && unsafe_file(cache, &st) == NULL &&
 	    kf_read_fd(fd, &b, 32) == 0) {
 		b.data[strcspn(b.data, "\n")] = '\0';
+		if ((kind = strchr(b.data, ' ')) != NULL)
+			*kind++ = '\0';
 		r = kf_parse_ulong(b.data, 0, 253402300799UL, &when) == 0 &&
-		    (time_t)when >= t;
+		    (time_t)when >= t && (!timed_out ||
+		    (kind != NULL && strcmp(kind, "timeout") == 0));
 	}
 	kf_buf_free(&b);
 	close(fd);

@@ -68,13 +68,15 @@ int	kf_cache_lock(struct kf_cache *cache, const char *user, long timeout_ms,
 void	kf_cache_unlock(int fd);
 
 /*
- * Remembers that a fetch for user failed now, so processes that waited
- * for that fetch do not repeat it; kf_cache_failed_since() asks whether
- * one failed at or after t.
+ * Remembers that a fetch for user failed now (timed_out: by running into
+ * Timeout), so processes that waited for that fetch do not repeat it;
+ * kf_cache_failed_since() asks whether one failed at or after t (with
+ * timed_out, only a fetch that ran into Timeout counts).
  */
-void	kf_cache_note_failure(struct kf_cache *cache, const char *user);
+void	kf_cache_note_failure(struct kf_cache *cache, const char *user,
+	    int timed_out);
 int	kf_cache_failed_since(struct kf_cache *cache, const char *user,
-	    time_t t);
+	    time_t t, int timed_out);
 
 /*
  * Removes user's entry, or every entry when user is NULL.  Returns the

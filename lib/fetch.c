@@ -6,6 +6,13 @@
  * only to loopback when AllowHTTP says so), a hard size cap and a hard
  * deadline for the whole lookup across every URL, and the easy handle is
  * cleaned up before returning so no socket outlives the call.
+ *
+ * The deadline covers name resolution too: a URL's host name is resolved
+ * by lib/resolve.c within the time left and handed to libcurl with
+ * CURLOPT_RESOLVE, so libcurl's own resolver thread, which neither a
+ * timeout nor cleanup can stop, never runs.  For the same reason no proxy
+ * is taken from the environment (its name would be resolved by libcurl);
+ * under sshd the helper's environment has none anyway.
  */
 #include "config.h"
 
@@ -20,6 +27,7 @@
 #include "keyfleet.h"
 #include "fetch.h"
 #include "log.h"
+#include "resolve.h"
 #include "util.h"
 
 #define KF_ETAG_MAX	256
@@ -53,6 +61,11 @@ static struct {
 	const char	*(*easy_strerror)(CURLcode);
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void		(*slist_free_all)(struct curl_slist *);
+	CURLU		*(*url)(void);
+	CURLUcode	(*url_set)(CURLU *, CURLUPart, const char *, unsigned int);
+	CURLUcode	(*url_get)(CURLU *, CURLUPart, char **, unsigned int);
+	void		(*url_cleanup)(CURLU *);
+	void		(*free)(void *);
 } kc;
 
 static int
@@ -80,6 +93,11 @@ curl_load(struct kf_ctx *ctx)
 	LOAD(easy_strerror, "curl_easy_strerror");
 	LOAD(slist_append, "curl_slist_append");
 	LOAD(slist_free_all, "curl_slist_free_all");
+	LOAD(url, "curl_url");
+	LOAD(url_set, "curl_url_set");
+	LOAD(url_get, "curl_url_get");
+	LOAD(url_cleanup, "curl_url_cleanup");
+	LOAD(free, "curl_free");
 #undef LOAD
 	if (kc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		kf_log(ctx, KF_LOG_ERROR, "libcurl failed to initialize");
@@ -213,9 +231,60 @@ build_headers(const struct kf_config *cfg, const char *token,
 	return r;
 }
 
+/*
+ * Resolves url's host name within budget_ms and returns the addresses as
+ * a CURLOPT_RESOLVE list for it (*out stays NULL for an address literal
+ * or localhost, which libcurl takes without a resolver).
+ */
+static int
+pin_addresses(const char *url, long budget_ms,
+    struct curl_slist **out, char why[KF_FETCH_WHY_MAX])
+{
+	char *host = NULL, *port = NULL, *addrs = NULL;
+	struct kf_buf entry;
+	CURLU *u;
+	int r = KF_ERR_NOMEM;
+
+	*out = NULL;
+	kf_buf_init(&entry, 0);
+	if ((u = kc.url()) == NULL)
+		goto out;
+	if (kc.url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    kc.url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    kc.url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK) {
+		snprintf(why, KF_FETCH_WHY_MAX, "not a URL libcurl can use");
+		r = KF_ERR_FETCH;
+		goto out;
+	}
+	if (!kf_host_needs_resolving(host)) {
+		r = 0;
+		goto out;
+	}
+	if ((r = kf_resolve(host, budget_ms, &addrs, why,
+	    KF_FETCH_WHY_MAX)) != 0)
+		goto out;
+	r = KF_ERR_NOMEM;
+	if (kf_buf_puts(&entry, host) != 0 || kf_buf_putc(&entry, ':') != 0 ||
+	    kf_buf_puts(&entry, port) != 0 || kf_buf_putc(&entry, ':') != 0 ||
+	    kf_buf_puts(&entry, addrs) != 0 ||
+	    (*out = kc.slist_append(NULL, entry.data)) == NULL)
+		goto out;
+	r = 0;
+ out:
+	kf_buf_free(&entry);
+	free(addrs);
+	kc.free(host);
+	kc.free(port);
+	if (u != NULL)
+		kc.url_cleanup(u);
+	return r;
+}
+
 static int
 setup_handle(CURL *c, const struct kf_config *cfg, const char *url,
-    struct curl_slist *headers, struct transfer *t, long remaining_ms)
+    struct curl_slist *headers, struct curl_slist *resolve,
+    struct transfer *t, long remaining_ms)
 {
 	const char *protocols = "https";
 	CURLcode e = CURLE_OK;
@@ -236,6 +305,9 @@ setup_handle(CURL *c, const struct kf_config *cfg, const char *url,
 	SET(CURLOPT_HTTPGET, 1L);
 	SET(CURLOPT_USERAGENT, "keyfleet/" PACKAGE_VERSION);
 	SET(CURLOPT_HTTPHEADER, headers);
+	SET(CURLOPT_PROXY, "");		/* none from the environment */
+	if (resolve != NULL)
+		SET(CURLOPT_RESOLVE, resolve);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms < remaining_ms ?
 	    cfg->connect_timeout_ms : remaining_ms);
 	SET(CURLOPT_TIMEOUT_MS, remaining_ms);
@@ -275,38 +347,57 @@ get_once(CURL *c, const struct kf_config *cfg, const char *url,
     struct curl_slist *headers, long remaining_ms, struct kf_response *resp,
     char why[KF_FETCH_WHY_MAX])
 {
+	struct curl_slist *resolve = NULL;
 	struct transfer t;
-	long status = 0;
+	long status = 0, t0;
 	CURLcode e;
+	int r;
 
 	why[0] = '\0';
 	response_reset(resp, cfg->max_response_size);
 	memset(&t, 0, sizeof(t));
 	t.resp = resp;
+	t0 = kf_monotonic_ms();
+	if ((r = pin_addresses(url, remaining_ms, &resolve, why)) != 0)
+		return r;
+	if ((remaining_ms -= kf_monotonic_ms() - t0) <= 0) {
+		snprintf(why, KF_FETCH_WHY_MAX, "timed out: name resolution "
+		    "took all the time Timeout left");
+		r = KF_ERR_TIMEOUT;
+		goto out;
+	}
 	kc.easy_reset(c);
-	if (setup_handle(c, cfg, url, headers, &t, remaining_ms) != 0) {
+	if (setup_handle(c, cfg, url, headers, resolve, &t,
+	    remaining_ms) != 0) {
 		snprintf(why, KF_FETCH_WHY_MAX, "libcurl refused an option");
-		return KF_ERR_INVAL;
+		r = KF_ERR_INVAL;
+		goto out;
 	}
 	e = kc.easy_perform(c);
 	if (e == CURLE_FILESIZE_EXCEEDED || t.too_big) {
 		snprintf(why, KF_FETCH_WHY_MAX, "response larger than "
 		    "MaxResponseSize (%zu bytes), rejected",
 		    cfg->max_response_size);
-		return KF_ERR_TOOBIG;
-	}
-	if (e == CURLE_OPERATION_TIMEDOUT) {
-		snprintf(why, KF_FETCH_WHY_MAX, "timed out");
-		return KF_ERR_TIMEOUT;
-	}
-	if (e != CURLE_OK) {
+		r = KF_ERR_TOOBIG;
+	} else if (e == CURLE_OPERATION_TIMEDOUT) {
+		snprintf(why, KF_FETCH_WHY_MAX, "timed out%s%s",
+		    t.error[0] != '\0' ? ": " : "", t.error);
+		r = KF_ERR_TIMEOUT;
+	} else if (e != CURLE_OK) {
 		snprintf(why, KF_FETCH_WHY_MAX, "%s%s%s", kc.easy_strerror(e),
 		    t.error[0] != '\0' ? ": " : "", t.error);
-		return KF_ERR_FETCH;
+		r = KF_ERR_FETCH;
+	} else {
+		kc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		resp->status = status;
+		r = 0;
 	}
-	kc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	resp->status = status;
-	return 0;
+ out:
+	/* The handle keeps a pointer to the list: not once it is reset. */
+	kc.easy_reset(c);
+	if (resolve != NULL)
+		kc.slist_free_all(resolve);
+	return r;
 }
 
 void
@@ -356,20 +447,39 @@ kf_url_expand(const char *tmpl, const char *user, const char *host,
 	return r;
 }
 
+/*
+ * A URL gave no answer: said at once when another URL comes after it;
+ * for the last one, why carries it to the caller's final word, so that a
+ * refusal is logged once, with its URL and reason.
+ */
+static void
+url_failed(struct kf_ctx *ctx, const char *user, const char *url,
+    const char *reason, int more, char why[KF_FETCH_WHY_MAX])
+{
+	if (more)
+		kf_log(ctx, KF_LOG_INFO, "user %s: %s: %s; trying the next URL",
+		    user, url, reason);
+	/* A cut reason still says what happened: mark the cut. */
+	if (snprintf(why, KF_FETCH_WHY_MAX, "%s: %s", url, reason) >=
+	    KF_FETCH_WHY_MAX)
+		memcpy(why + KF_FETCH_WHY_MAX - 4, "...", 4);
+}
+
 int
 kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
     long budget_ms, kf_fetch_accept_fn *accept, void *arg,
-    struct kf_response *resp)
+    struct kf_response *resp, char why[KF_FETCH_WHY_MAX])
 {
 	const struct kf_config *cfg = ctx->cfg;
 	struct curl_slist *headers = NULL;
-	char *token = NULL, *url = NULL, why[KF_FETCH_WHY_MAX];
+	char *token = NULL, *url = NULL, reason[KF_FETCH_WHY_MAX];
 	long start, remaining, status;
 	CURL *c = NULL;
 	size_t i;
-	int r, last = KF_ERR_UNAVAILABLE;
+	int r, more, timed_out = 0, last = KF_ERR_UNAVAILABLE;
 
 	memset(resp, 0, sizeof(*resp));
+	why[0] = '\0';
 	start = kf_monotonic_ms();
 	if ((r = curl_load(ctx)) != 0)
 		return r;
@@ -387,9 +497,10 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 	for (i = 0; i < cfg->urls.n; i++) {
 		free(url);
 		url = NULL;
+		more = i + 1 < cfg->urls.n;
 		if ((remaining = budget_ms - (kf_monotonic_ms() - start)) <= 0) {
-			kf_log(ctx, KF_LOG_INFO, "user %s: Timeout reached "
-			    "before %s was tried", user, cfg->urls.v[i]);
+			snprintf(why, KF_FETCH_WHY_MAX, "%s: not tried: "
+			    "Timeout ran out before it", cfg->urls.v[i]);
 			last = KF_ERR_TIMEOUT;
 			break;
 		}
@@ -410,14 +521,17 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 		 * of the URLs after it: each but the last gets an equal share
 		 * of what is left.
 		 */
-		if (i + 1 < cfg->urls.n)
+		if (more)
 			remaining /= (long)(cfg->urls.n - i);
 		kf_log(ctx, KF_LOG_DEBUG, "user %s: GET %s%s", user, url,
 		    etag != NULL ? " (conditional)" : "");
 		if ((r = get_once(c, cfg, url, headers, remaining, resp,
-		    why)) != 0) {
-			kf_log(ctx, r == KF_ERR_INVAL ? KF_LOG_ERROR :
-			    KF_LOG_INFO, "user %s: %s: %s", user, url, why);
+		    reason)) != 0) {
+			if (r == KF_ERR_INVAL)
+				kf_log(ctx, KF_LOG_ERROR, "user %s: %s: %s",
+				    user, url, reason);
+			url_failed(ctx, user, url, reason, more, why);
+			timed_out |= r == KF_ERR_TIMEOUT;
 			last = r == KF_ERR_INVAL ? KF_ERR_FETCH : r;
 			continue;
 		}
@@ -431,8 +545,9 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 			break;
 		}
 		if (status != 200) {
-			kf_log(ctx, KF_LOG_INFO, "user %s: %s: HTTP status %ld",
-			    user, resp->url, status);
+			snprintf(reason, sizeof(reason), "HTTP status %ld",
+			    status);
+			url_failed(ctx, user, resp->url, reason, more, why);
 			last = KF_ERR_HTTP;
 			continue;
 		}
@@ -441,12 +556,16 @@ kf_fetch(struct kf_ctx *ctx, const char *user, const char *etag,
 			last = r;
 			goto out;
 		}
-		if ((r = accept(arg, resp)) == 0) {
+		if ((r = accept(arg, resp, reason)) == 0) {
 			last = 0;
 			break;
 		}
+		url_failed(ctx, user, resp->url, reason, more, why);
 		last = r;
 	}
+	/* A deadline hit anywhere is what the lookup remembers (rule 5). */
+	if (last != 0 && timed_out)
+		last = KF_ERR_TIMEOUT;
  out:
 	free(url);
 	if (c != NULL)

@@ -10,10 +10,17 @@
  *     not past its exp) answers; else there is no answer: fail closed.
  *  4. Concurrent lookups of one user share one fetch: the others wait on
  *     the user's lock, bounded by Timeout, then read what it stored.
+ *  5. A fetch that ran into Timeout (a resolver or API that does not
+ *     answer) is not waited out again for KF_TIMEOUT_HOLDOFF seconds
+ *     while rule 3 has a cached answer to give: sshd runs the helper at
+ *     least twice per login and then the PAM account phase, and an outage
+ *     must cost a login one Timeout, not three.  It never stands in for
+ *     an answer that the cache cannot give: without one, the API is asked.
  * Nothing here grants what the API, or a still valid answer of it, did not.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +32,9 @@
 #include "log.h"
 #include "record.h"
 #include "response.h"
+
+/* Rule 5: seconds a fetch that ran into Timeout is not tried again. */
+#define KF_TIMEOUT_HOLDOFF	30
 
 struct kf_answer {
 	int			 status;	/* KF_USER_* */
@@ -49,19 +59,19 @@ struct accept_state {
 
 /* Parses a 200 body; one that does not parse fails over to the next URL. */
 static int
-accept_body(void *arg, const struct kf_response *resp)
+accept_body(void *arg, const struct kf_response *resp,
+    char why[KF_FETCH_WHY_MAX])
 {
 	struct accept_state *st = arg;
-	char why[KF_WHY_MAX];
+	char rwhy[KF_WHY_MAX];
 	int r;
 
 	kf_record_free(st->rec);
 	st->rec = NULL;
 	if ((r = kf_response_judge(st->ctx, st->user, resp->url,
 	    resp->content_type, resp->body.data, resp->body.len, &st->rec,
-	    why)) != 0)
-		kf_log(st->ctx, KF_LOG_INFO, "user %s: %s: response rejected: "
-		    "%s", st->user, resp->url, why);
+	    rwhy)) != 0)
+		snprintf(why, KF_FETCH_WHY_MAX, "response rejected: %s", rwhy);
 	return r;
 }
 
@@ -215,6 +225,7 @@ lookup(struct kf_ctx *ctx, const char *user, const char *key_blob,
 	struct accept_state st;
 	struct kf_response resp;
 	struct cached c;
+	char why[KF_FETCH_WHY_MAX];
 	long t0;
 	time_t started;
 	int r, lockfd = -1, waited = 0;
@@ -236,6 +247,7 @@ lookup(struct kf_ctx *ctx, const char *user, const char *key_blob,
 
 	t0 = kf_monotonic_ms();
 	started = ctx->now();
+	why[0] = '\0';
 	memset(&c, 0, sizeof(c));
 	memset(&st, 0, sizeof(st));
 	memset(&resp, 0, sizeof(resp));
@@ -253,8 +265,8 @@ lookup(struct kf_ctx *ctx, const char *user, const char *key_blob,
 	if (cache != NULL) {
 		lockfd = kf_cache_lock(cache, user, cfg->timeout_ms, &waited);
 		if (lockfd == KF_ERR_TIMEOUT) {
-			kf_log(ctx, KF_LOG_INFO, "user %s: waited Timeout for "
-			    "a concurrent lookup", user);
+			snprintf(why, sizeof(why), "waited Timeout for a "
+			    "concurrent lookup");
 			r = KF_ERR_TIMEOUT;
 			goto failed;
 		}
@@ -274,10 +286,19 @@ lookup(struct kf_ctx *ctx, const char *user, const char *key_blob,
 			}
 			/* Only a fetch we waited for counts as ours to share. */
 			if (waited &&
-			    kf_cache_failed_since(cache, user, started)) {
+			    kf_cache_failed_since(cache, user, started, 0)) {
 				r = KF_ERR_UNAVAILABLE;
 				goto failed;
 			}
+		}
+		/* Rule 5. */
+		if (cached_serves_stale(cfg, &c) && kf_cache_failed_since(cache,
+		    user, started - KF_TIMEOUT_HOLDOFF, 1)) {
+			snprintf(why, sizeof(why), "a fetch ran into Timeout "
+			    "less than %d s ago; not waiting for the API again "
+			    "yet", KF_TIMEOUT_HOLDOFF);
+			r = KF_ERR_TIMEOUT;
+			goto failed;
 		}
 	}
 
@@ -285,10 +306,11 @@ lookup(struct kf_ctx *ctx, const char *user, const char *key_blob,
 	st.user = user;
 	r = kf_fetch(ctx, user, c.usable && c.entry.status == 200 ?
 	    c.entry.etag : NULL, cfg->timeout_ms - (kf_monotonic_ms() - t0),
-	    accept_body, &st, &resp);
+	    accept_body, &st, &resp, why);
 	if (r != 0) {
 		if (cache != NULL)
-			kf_cache_note_failure(cache, user);
+			kf_cache_note_failure(cache, user,
+			    r == KF_ERR_TIMEOUT);
 		goto failed;
 	}
 	store(ctx, cache, user, &resp, &c);
@@ -309,14 +331,16 @@ lookup(struct kf_ctx *ctx, const char *user, const char *key_blob,
 	goto out;
 
  failed:
+	/* The one line about the outcome: the reason and its URL in it. */
+	if (why[0] == '\0')
+		snprintf(why, sizeof(why), "%s", kf_strerror(r));
 	if (cached_serves_stale(cfg, &c)) {
 		kf_log(ctx, KF_LOG_INFO, "user %s: API failing (%s); serving "
-		    "the cached answer from %ld s ago", user, kf_strerror(r),
-		    c.age);
+		    "the cached answer from %ld s ago", user, why, c.age);
 		r = answer_from_cache(&c, answerp);
 	} else {
 		kf_log(ctx, KF_LOG_INFO, "user %s: no trustworthy answer "
-		    "(%s)%s", user, kf_strerror(r), c.usable ?
+		    "(%s)%s", user, why, c.usable ?
 		    "; the cached answer is older than CacheMaxStale" : "");
 	}
  out:

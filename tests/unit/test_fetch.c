@@ -253,10 +253,12 @@ struct accept_log {
 };
 
 static int
-accept_cb(void *arg, const struct kf_response *resp)
+accept_cb(void *arg, const struct kf_response *resp,
+    char why[KF_FETCH_WHY_MAX])
 {
 	struct accept_log *a = arg;
 
+	snprintf(why, KF_FETCH_WHY_MAX, "refused by the test");
 	assert_int_equal(resp->status, 200);
 	assert_non_null(resp->body.data);
 	return a->calls < 4 ? a->verdicts[a->calls++] : 0;
@@ -298,6 +300,7 @@ test_fetch_sends_the_documented_request(void **state)
 	struct tu_fixture *f = *state;
 	struct accept_log a = { 0, { 0 } };
 	struct kf_response resp;
+	char why[KF_FETCH_WHY_MAX];
 	struct server s;
 	char *urls, *req, *want;
 
@@ -305,7 +308,7 @@ test_fetch_sends_the_documented_request(void **state)
 	urls = tu_printf("URL http://127.0.0.1:%d/users/%%u\n", s.port);
 	load_config(f, urls, "");
 	assert_int_equal(kf_fetch(f->ctx, "a+b@c.d", NULL, 5000, accept_cb, &a,
-	    &resp), 0);
+	    &resp, why), 0);
 	req = server_stop(&s);
 
 	assert_int_equal(a.calls, 1);
@@ -341,6 +344,7 @@ test_fetch_sends_if_none_match_with_an_etag(void **state)
 	struct tu_fixture *f = *state;
 	struct accept_log a = { 0, { 0 } };
 	struct kf_response resp;
+	char why[KF_FETCH_WHY_MAX];
 	struct server s;
 	char *urls, *req;
 
@@ -348,7 +352,7 @@ test_fetch_sends_if_none_match_with_an_etag(void **state)
 	urls = tu_printf("URL http://127.0.0.1:%d/users/%%u\n", s.port);
 	load_config(f, urls, "");
 	assert_int_equal(kf_fetch(f->ctx, "alice", "\"abc\"", 5000, accept_cb,
-	    &a, &resp), 0);
+	    &a, &resp, why), 0);
 	req = server_stop(&s);
 	assert_int_equal(resp.status, 304);
 	assert_int_equal(a.calls, 0);
@@ -368,6 +372,7 @@ test_fetch_404_is_an_answer(void **state)
 	struct tu_fixture *f = *state;
 	struct accept_log a = { 0, { 0 } };
 	struct kf_response resp;
+	char why[KF_FETCH_WHY_MAX];
 	struct server s;
 	char *urls;
 
@@ -376,7 +381,7 @@ test_fetch_404_is_an_answer(void **state)
 	    "URL http://127.0.0.1:1/never/%%u\n", s.port);
 	load_config(f, urls, "");
 	assert_int_equal(kf_fetch(f->ctx, "alice", NULL, 5000, accept_cb, &a,
-	    &resp), 0);
+	    &resp, why), 0);
 	free(server_stop(&s));
 	/* Authoritative: no failover, and no body judged. */
 	assert_int_equal(resp.status, 404);
@@ -400,6 +405,7 @@ test_fetch_fails_over_to_the_next_url(void **state)
 	struct tu_fixture *f = *state;
 	struct accept_log a = { 0, { KF_ERR_PARSE, 0 } };
 	struct kf_response resp;
+	char why[KF_FETCH_WHY_MAX];
 	struct server s;
 	char *urls, *req, *want;
 
@@ -409,7 +415,7 @@ test_fetch_fails_over_to_the_next_url(void **state)
 	    "URL http://127.0.0.1:%d/three/%%u\n", s.port, s.port, s.port);
 	load_config(f, urls, "");
 	assert_int_equal(kf_fetch(f->ctx, "alice", NULL, 5000, accept_cb, &a,
-	    &resp), 0);
+	    &resp, why), 0);
 	req = server_stop(&s);
 	assert_int_equal(a.calls, 2);
 	assert_string_equal(resp.body.data, "good");
@@ -432,6 +438,7 @@ test_fetch_does_not_follow_redirects(void **state)
 	struct tu_fixture *f = *state;
 	struct accept_log a = { 0, { 0 } };
 	struct kf_response resp;
+	char why[KF_FETCH_WHY_MAX];
 	const char *responses[2];
 	struct server s;
 	char *urls, *req, *redirect;
@@ -446,7 +453,7 @@ test_fetch_does_not_follow_redirects(void **state)
 	urls = tu_printf("URL http://127.0.0.1:%d/users/%%u\n", s.port);
 	load_config(f, urls, "");
 	assert_int_equal(kf_fetch(f->ctx, "alice", NULL, 5000, accept_cb, &a,
-	    &resp), KF_ERR_HTTP);
+	    &resp, why), KF_ERR_HTTP);
 	req = server_stop(&s);
 	assert_int_equal(a.calls, 0);
 	assert_null(strstr(req, "/elsewhere"));
@@ -462,6 +469,7 @@ test_fetch_rejects_a_body_over_max_response_size(void **state)
 	struct tu_fixture *f = *state;
 	struct accept_log a = { 0, { 0 } };
 	struct kf_response resp;
+	char why[KF_FETCH_WHY_MAX];
 	const char *responses[2];
 	struct server s;
 	char *urls, *body, *chunked, *sized;
@@ -479,7 +487,7 @@ test_fetch_rejects_a_body_over_max_response_size(void **state)
 	    "URL http://127.0.0.1:%d/b/%%u\n", s.port, s.port);
 	load_config(f, urls, "MaxResponseSize 1K\n");
 	assert_int_equal(kf_fetch(f->ctx, "alice", NULL, 5000, accept_cb, &a,
-	    &resp), KF_ERR_TOOBIG);
+	    &resp, why), KF_ERR_TOOBIG);
 	free(server_stop(&s));
 	assert_int_equal(a.calls, 0);	/* never truncated and judged */
 	assert_logged(&f->log, "/a/alice: response larger than MaxResponseSize");
@@ -496,16 +504,18 @@ test_fetch_failure_is_logged_without_the_token(void **state)
 	struct tu_fixture *f = *state;
 	struct accept_log a = { 0, { 0 } };
 	struct kf_response resp;
+	char why[KF_FETCH_WHY_MAX];
 	char *urls;
 	int port = closed_port();
 
 	urls = tu_printf("URL http://127.0.0.1:%d/users/%%u\n", port);
 	load_config(f, urls, "LogLevel debug\n");
 	assert_int_equal(kf_fetch(f->ctx, "alice", NULL, 5000, accept_cb, &a,
-	    &resp), KF_ERR_FETCH);
+	    &resp, why), KF_ERR_FETCH);
 	assert_int_equal(a.calls, 0);
-	assert_logged(&f->log, "user alice");
-	assert_logged(&f->log, "/users/alice");
+	/* The reason, with its URL, is the caller's to log once. */
+	assert_non_null(strstr(why, "/users/alice: "));
+	assert_null(strstr(why, TOKEN));
 	assert_not_logged(&f->log, TOKEN);
 	assert_not_logged(&f->log, "Bearer");
 	assert_null(resp.url);
@@ -519,6 +529,7 @@ test_fetch_with_an_unreadable_token_asks_nobody(void **state)
 	struct tu_fixture *f = *state;
 	struct accept_log a = { 0, { 0 } };
 	struct kf_response resp;
+	char why[KF_FETCH_WHY_MAX];
 	struct server s;
 	char *urls, *req;
 
@@ -528,7 +539,7 @@ test_fetch_with_an_unreadable_token_asks_nobody(void **state)
 	/* The token file turns bad between loading and fetching. */
 	assert_int_equal(chmod(f->ctx->cfg->bearer_token_file, 0644), 0);
 	assert_int_not_equal(kf_fetch(f->ctx, "alice", NULL, 5000, accept_cb,
-	    &a, &resp), 0);
+	    &a, &resp, why), 0);
 	req = server_stop(&s);
 	assert_string_equal(req, "");
 	assert_logged(&f->log, "readable by others");
