@@ -3,7 +3,8 @@
 #
 # Writes into OUTDIR (created if missing, existing files overwritten):
 #   ca.pem, ca.key               test CA that signs everything below
-#   server.pem, server.key       server cert for 127.0.0.1, ::1 and localhost
+#   server.pem, server.key       server cert for 127.0.0.1, ::1, localhost and
+#                                api.kf.test (the DNS tests' name)
 #   wronghost.pem, wronghost.key signed by ca.pem, valid only for wrong.example
 #   client.pem, client.key       client cert (clientAuth) for mutual-TLS tests
 #   other-ca.pem, other-ca.key   an unrelated CA, for wrong-CA tests
@@ -48,7 +49,7 @@ subjectKeyIdentifier = hash
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost
+subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost, DNS:api.kf.test
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 

@@ -75,7 +75,8 @@ rig_cleanup() {
 	local pidfile pid u
 	set +e
 	[ -n "$RIG" ] && rig_stop_nginx
-	for pidfile in "$RIG/sshd.pid" "$RIG/api.pid" "$RIG/syslog.pid"; do
+	for pidfile in "$RIG/sshd.pid" "$RIG/api.pid" "$RIG/syslog.pid" \
+	    "$RIG/dns.pid" "$RIG/syndrop.pid"; do
 		[ -f "$pidfile" ] || continue
 		pid=$(cat "$pidfile" 2>/dev/null)
 		[ -n "$pid" ] && kill "$pid" 2>/dev/null
@@ -145,6 +146,77 @@ rig_start_api() {
 	done
 	[ -s "$RIG/api.port" ] || { cat "$RIG/api.log" >&2; rig_die "test API did not start"; }
 	RIG_API_PORT=$(cat "$RIG/api.port")
+}
+
+# ---------------------------------------------- name resolution, connect
+#
+# For tests that run in a network namespace of their own (unshare --net,
+# with lo up): nothing they send leaves it.
+
+RIG_DNS_NAME=api.kf.test	# in the test certificate; never in /etc/hosts
+RIG_DNS_ADDR=127.0.0.153
+RIG_SYNDROP_PORT=
+
+# rig_dns_mode WORDS...: how the test DNS server behaves from now on
+# (tests/api/dns.py: answer NAME=ADDR..., silent, late S NAME=ADDR...,
+# servfail, nxdomain).
+rig_dns_mode() {
+	printf '%s\n' "$*" > "$RIG/dns.ctl.tmp" && mv "$RIG/dns.ctl.tmp" "$RIG/dns.ctl"
+}
+
+# rig_start_dns: the C library asks only the test DNS server, which
+# answers RIG_DNS_NAME with 127.0.0.1 until told otherwise.  resolv.conf
+# names it, with glibc's defaults (5 s a try, 2 tries: a lookup that
+# keyfleet did not bound would wait 10 s or more), and hosts: is
+# "files dns"; both are bind-mounted, so the caller must be in a mount
+# namespace of its own.
+rig_start_dns() {
+	local i
+	grep -qw "$RIG_DNS_NAME" /etc/hosts && rig_die "$RIG_DNS_NAME is in /etc/hosts"
+	printf 'nameserver %s\n' "$RIG_DNS_ADDR" > "$RIG/resolv.conf"
+	sed 's/^hosts:.*/hosts: files dns/' /etc/nsswitch.conf > "$RIG/nsswitch.conf"
+	grep -q '^hosts:' "$RIG/nsswitch.conf" ||
+	    echo 'hosts: files dns' >> "$RIG/nsswitch.conf"
+	mount --bind "$RIG/resolv.conf" /etc/resolv.conf &&
+	    mount --bind "$RIG/nsswitch.conf" /etc/nsswitch.conf ||
+	    rig_die "cannot bind-mount resolv.conf and nsswitch.conf"
+	rig_dns_mode answer "$RIG_DNS_NAME=127.0.0.1"
+	"$RIG_PYTHON" "$KF_TOP_SRCDIR/tests/api/dns.py" --bind "$RIG_DNS_ADDR" \
+	    --control "$RIG/dns.ctl" --log "$RIG/dns.log" \
+	    --pid-file "$RIG/dns.pid" </dev/null >/dev/null 2>"$RIG/dns.err" &
+	for i in $(seq 100); do
+		[ -s "$RIG/dns.pid" ] && break
+		sleep 0.1
+	done
+	[ -s "$RIG/dns.pid" ] || { cat "$RIG/dns.err" >&2; rig_die "the test DNS server did not start"; }
+	# The wiring is real: the C library asks the test server.  (Not
+	# getent ahosts: its AI_ADDRCONFIG finds no address worth asking for
+	# in a namespace that has only loopback ones.)
+	"$RIG_PYTHON" -c 'import socket, sys; print(socket.getaddrinfo(sys.argv[1], 443, socket.AF_INET, socket.SOCK_STREAM)[0][4][0])' \
+	    "$RIG_DNS_NAME" 2>/dev/null | grep -qx '127\.0\.0\.1' ||
+	    rig_die "the C library does not resolve $RIG_DNS_NAME through the test DNS server"
+	grep -q "$RIG_DNS_NAME" "$RIG/dns.log" || rig_die "the test DNS server was not asked"
+}
+
+# rig_dns_queries: how many queries the test DNS server has seen.
+rig_dns_queries() {
+	[ -f "$RIG/dns.log" ] || { echo 0; return; }
+	wc -l < "$RIG/dns.log"
+}
+
+# rig_start_syndrop: RIG_SYNDROP_PORT, a port on 127.0.0.1 whose listen
+# queue is full, so the kernel drops every SYN: connects never complete.
+rig_start_syndrop() {
+	local i
+	"$RIG_PYTHON" "$KF_TOP_SRCDIR/tests/api/syndrop.py" \
+	    --port-file "$RIG/syndrop.port" --pid-file "$RIG/syndrop.pid" \
+	    </dev/null >/dev/null 2>"$RIG/syndrop.err" &
+	for i in $(seq 100); do
+		[ -s "$RIG/syndrop.port" ] && break
+		sleep 0.1
+	done
+	[ -s "$RIG/syndrop.port" ] || { cat "$RIG/syndrop.err" >&2; rig_die "the SYN-dropping listener did not start"; }
+	RIG_SYNDROP_PORT=$(cat "$RIG/syndrop.port")
 }
 
 # rig_start_nginx DOCROOT: a stock nginx serving DOCROOT as static files
@@ -304,14 +376,15 @@ rig_install_helper() {
 	install -m 755 "$1" "$RIG/bin/keyfleet-authkeys" || rig_die "install helper"
 }
 
-# rig_write_conf [EXTRA LINES...]: keyfleet.conf pointing at the test API
+# rig_write_conf [EXTRA LINES...]: keyfleet.conf pointing at the test API,
+# Timeout $RIG_TIMEOUT (default 5)
 # (or at $RIG_URL when set).
 rig_write_conf() {
 	{
 		echo "URL ${RIG_URL:-https://127.0.0.1:$RIG_API_PORT/users/%u}"
 		echo "CAFile $RIG/tls/ca.pem"
 		echo "CacheDirectory $RIG/cache"
-		echo "Timeout 5"
+		echo "Timeout ${RIG_TIMEOUT:-5}"
 		echo "LogLevel verbose"
 		for line in "$@"; do
 			echo "$line"

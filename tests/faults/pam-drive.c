@@ -11,15 +11,23 @@
  * pam_debug.so sentinel, is printed as PAM_IGNORE: see run-faults.sh); the
  * session line follows only with "session" and an account PAM_SUCCESS, and
  * is followed by the PAM environment the session got, one "env NAME=VALUE"
- * line each.  Exits 0 once the phases ran, whatever they returned; 2 on a
- * usage error or when the transaction cannot be started.
+ * line each.  After each phase a line "left PHASE THREADS CHILDREN
+ * SOCKETS" says what the module left running in this process when the
+ * call returned: threads (1 is this one), child processes (zombies too)
+ * and open IPv4/IPv6 sockets; sshd's monitor forks the user's session
+ * after these calls, so anything but "1 0 0" is a defect.  Exits 0 once
+ * the phases ran, whatever they returned; 2 on a usage error or when the
+ * transaction cannot be started.
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <security/pam_appl.h>
 
@@ -86,6 +94,68 @@ print_visible(const char *s)
 		putchar((unsigned char)*s >= 0x20 && *s != 0x7f ? *s : '?');
 }
 
+/* Entries of a /proc directory, or the numbers listed in a /proc file. */
+static int
+count_proc(const char *path, int dir)
+{
+	struct dirent *d;
+	DIR *dp;
+	FILE *f;
+	long v;
+	int n = 0;
+
+	if (dir) {
+		if ((dp = opendir(path)) == NULL)
+			return -1;
+		while ((d = readdir(dp)) != NULL)
+			n += d->d_name[0] != '.';
+		closedir(dp);
+		return n;
+	}
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fscanf(f, "%ld", &v) == 1)
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* Open sockets of the Internet families (not syslog's unix socket). */
+static int
+count_inet_sockets(void)
+{
+	struct dirent *d;
+	socklen_t len;
+	int n = 0, fd, domain;
+	DIR *dp;
+
+	if ((dp = opendir("/proc/self/fd")) == NULL)
+		return -1;
+	while ((d = readdir(dp)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		fd = atoi(d->d_name);
+		len = sizeof(domain);
+		if (fd != dirfd(dp) && getsockopt(fd, SOL_SOCKET, SO_DOMAIN,
+		    &domain, &len) == 0 &&
+		    (domain == AF_INET || domain == AF_INET6))
+			n++;
+	}
+	closedir(dp);
+	return n;
+}
+
+static void
+print_left(const char *phase)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/children",
+	    (long)getpid());
+	printf("left %s %d %d %d\n", phase, count_proc("/proc/self/task", 1),
+	    count_proc(path, 0), count_inet_sockets());
+}
+
 int
 main(int argc, char **argv)
 {
@@ -108,10 +178,12 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = pam_acct_mgmt(pamh, 0);
 	printf("account %s %ld\n", pam_name(r), ms_since(&t0));
+	print_left("account");
 	if (session && r == PAM_SUCCESS) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		r = pam_open_session(pamh, 0);
 		printf("session %s %ld\n", pam_name(r), ms_since(&t0));
+		print_left("session");
 		if ((envlist = pam_getenvlist(pamh)) != NULL) {
 			for (e = envlist; *e != NULL; e++) {
 				printf("env ");

@@ -29,7 +29,9 @@
 # any failed, 77 (skipped) when not root unless KF_REQUIRE_E2E=1.  It also
 # checks that docs/security.md holds exactly the --table output between its
 # fault-matrix markers.  The mounts (a read-only bind mount, a full tmpfs)
-# happen in a private mount namespace of its own.
+# happen in a private mount namespace of its own, and the whole run in a
+# network namespace of its own: the test DNS server, a port whose connects
+# never complete, an IPv6 that reaches nowhere, and nothing leaves it.
 set -u
 KF_TOP_SRCDIR=${KF_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 KF_TOP_BUILDDIR=${KF_TOP_BUILDDIR:-$KF_TOP_SRCDIR}
@@ -46,6 +48,11 @@ BOUND_MS=$(((TIMEOUT + 1) * 1000))
 CONCURRENCY=200
 CONCURRENT_ALLOWANCE_MS=${KF_FAULTS_ALLOWANCE_MS:-1000}
 FUSER=kf-fault
+# The API's host name for the name-resolution cases (the table needs it
+# before rig.sh, whose RIG_DNS_NAME it is): served only by the test DNS
+# server, tests/api/dns.py, which this run's own network namespace reaches
+# through a bind-mounted /etc/resolv.conf.
+DNS_NAME=api.kf.test
 
 # --------------------------------------------------------------- cases
 #
@@ -75,6 +82,15 @@ foreign-down;cache entry owned by another user (API down);not owned by
 ww-up;cache entry world-writable (API up);writable by group or others
 ww-down;cache entry world-writable (API down);writable by group or others
 flaky;$CONCURRENCY concurrent lookups, the API failing every other request;HTTP status 500
+dns-ok;the API named by a host name the test DNS server resolves;usable key.* from https://$DNS_NAME
+dns-slow;DNS answers 0.5 s late (within Timeout);usable key.* from https://$DNS_NAME
+dns-silent;DNS receives queries and never answers;name resolution of $DNS_NAME did not finish within Timeout
+dns-late;DNS answers 1 s after Timeout;name resolution of $DNS_NAME did not finish within Timeout
+dns-servfail;DNS answers SERVFAIL;name resolution of $DNS_NAME failed: Temporary failure
+dns-nxdomain;DNS answers NXDOMAIN;name resolution of $DNS_NAME failed: Name or service not known
+dns-aaaa;only an AAAA record, IPv6 unreachable;Couldn't connect|unreachable
+syn-drop;a connect that never completes (SYN dropped);timed out
+all-hang;three URLs that each hang: DNS silent, SYN dropped, API silent;did not finish within Timeout.*trying the next URL
 "
 
 # CASES: fault;cache;keyfleet-authkeys;pam;cache entry afterwards.
@@ -127,6 +143,24 @@ ww-up;fresh;new;new;new
 ww-down;fresh;none;none;same
 flaky;warm;old/new;old/new;same/new
 flaky;cold;new/none;new/none;new/absent
+dns-ok;warm;new;new;new
+dns-ok;cold;new;new;new
+dns-slow;warm;new;new;new
+dns-slow;cold;new;new;new
+dns-silent;warm;old;old;same
+dns-silent;cold;none;none;absent
+dns-late;warm;old;old;same
+dns-late;cold;none;none;absent
+dns-servfail;warm;old;old;same
+dns-servfail;cold;none;none;absent
+dns-nxdomain;warm;old;old;same
+dns-nxdomain;cold;none;none;absent
+dns-aaaa;warm;old;old;same
+dns-aaaa;cold;none;none;absent
+syn-drop;warm;old;old;same
+syn-drop;cold;none;none;absent
+all-hang;warm;old;old;same
+all-hang;cold;none;none;absent
 "
 
 fault_field() {	# ID FIELD(2 words, 3 log)
@@ -196,9 +230,12 @@ rig_require_root
 
 # Mounts stay in a namespace of our own: whatever happens, they go with it.
 if [ -z "${KF_FAULTS_NAMESPACE:-}" ] &&
-    unshare --mount --propagation private true 2>/dev/null; then
-	KF_FAULTS_NAMESPACE=1 exec unshare --mount --propagation private -- \
-	    /bin/bash "$0" "$@"
+    unshare --mount --net --propagation private true 2>/dev/null; then
+	KF_FAULTS_NAMESPACE=1 exec unshare --mount --net --propagation private \
+	    -- /bin/bash "$0" "$@"
+fi
+if [ "${KF_FAULTS_NAMESPACE:-}" = 1 ]; then
+	ip link set lo up || rig_die "cannot bring up lo in the test's network namespace"
 fi
 
 # ---------------------------------------------------------- verdicts
@@ -303,10 +340,26 @@ mkdir -m 755 "$RIG/api-http"
 HTTP_PORT=$(start_server http --http --data-dir "$RIG/api-http")
 DEAD_PORT=$(rig_free_port)
 
-# conf NAME PORT: keyfleet.conf variant NAME asking the API on PORT.
+# Name resolution and connect (rig.sh): the C library asks only the test
+# DNS server, and SYNDROP_PORT's connects never complete.
+DNS_SKIP=
+if [ "${KF_FAULTS_NAMESPACE:-}" = 1 ]; then
+	rig_start_dns
+	rig_start_syndrop
+	SYNDROP_PORT=$RIG_SYNDROP_PORT
+else
+	DNS_SKIP="no network namespace of its own (unshare --net failed)"
+fi
+dns_mode() { rig_dns_mode "$@"; }
+
+# conf NAME URL...: keyfleet.conf variant NAME asking these URLs in turn.
 conf() {
-	cat > "$RIG/conf.$1" <<CONF
-URL https://127.0.0.1:$2/users/%u
+	local name=$1 url
+	shift
+	for url in "$@"; do
+		echo "URL $url"
+	done > "$RIG/conf.$name"
+	cat >> "$RIG/conf.$name" <<CONF
 CAFile $RIG/tls/ca.pem
 CacheDirectory $RIG/cache
 ConnectTimeout 1
@@ -317,11 +370,18 @@ NegativeTTL 60
 UnknownUser ignore
 LogLevel verbose
 CONF
-	chmod 644 "$RIG/conf.$1"
+	chmod 644 "$RIG/conf.$name"
 }
-conf api "$RIG_API_PORT"
-conf refused "$DEAD_PORT"
-conf wronghost "$WRONGHOST_PORT"
+conf api "https://127.0.0.1:$RIG_API_PORT/users/%u"
+conf refused "https://127.0.0.1:$DEAD_PORT/users/%u"
+conf wronghost "https://127.0.0.1:$WRONGHOST_PORT/users/%u"
+if [ -z "$DNS_SKIP" ]; then
+	conf dns "https://$DNS_NAME:$RIG_API_PORT/users/%u"
+	conf syndrop "https://127.0.0.1:$SYNDROP_PORT/users/%u"
+	conf allhang "https://$DNS_NAME:$RIG_API_PORT/users/%u" \
+	    "https://127.0.0.1:$SYNDROP_PORT/users/%u" \
+	    "https://127.0.0.1:$RIG_API_PORT/users/%u"
+fi
 CONF=$RIG/keyfleet.conf
 use_conf() {
 	cp "$RIG/conf.$1" "$CONF.tmp" && chmod 644 "$CONF.tmp" &&
@@ -420,6 +480,14 @@ setup_case() {
 	rig_api_put "$FUSER" "$NEW_RECORD"
 	use_conf api
 	case $fault in
+	dns-*|syn-drop|all-hang)
+		if [ -n "$DNS_SKIP" ]; then
+			CASE_SKIP=$DNS_SKIP
+			return 1
+		fi
+		dns_mode answer "$DNS_NAME=127.0.0.1" ;;
+	esac
+	case $fault in
 	full-*)
 		mounted -t tmpfs -o size=64k,mode=0700 kf-faults-full \
 		    "$RIG/cache" || return 1
@@ -446,6 +514,19 @@ setup_case() {
 	redirect)	echo "redirect http://127.0.0.1:$HTTP_PORT/users/$FUSER" \
 			    > "$RIG/api/_mode" ;;
 	flaky)		echo flaky > "$RIG/api/_mode" ;;
+	dns-ok)		use_conf dns ;;
+	dns-slow)	use_conf dns; dns_mode late 0.5 "$DNS_NAME=127.0.0.1" ;;
+	dns-silent)	use_conf dns; dns_mode silent ;;
+	dns-late)	use_conf dns
+			dns_mode late $((TIMEOUT + 1)) "$DNS_NAME=127.0.0.1" ;;
+	dns-servfail)	use_conf dns; dns_mode servfail ;;
+	dns-nxdomain)	use_conf dns; dns_mode nxdomain ;;
+	# This namespace has no IPv6 route but ::1's: the address is
+	# unreachable, and no packet leaves.
+	dns-aaaa)	use_conf dns; dns_mode answer "$DNS_NAME=2001:db8::1" ;;
+	syn-drop)	use_conf syndrop ;;
+	all-hang)	use_conf allhang; dns_mode silent
+			echo hang > "$RIG/api/_mode" ;;
 	esac
 	case $fault in
 	ro-*)
@@ -497,6 +578,17 @@ helper_outcome() {	# RC OUT
 # The slowest PAM phase in pam-drive's output, in ms.
 pam_ms() {	# OUT
 	awk '$1 == "account" || $1 == "session" { if ($3 > m) m = $3 } END { print m + 0 }' "$1"
+}
+
+# Nothing left running in the process when a PAM call returned: one
+# thread, no child, no Internet socket (pam-drive's "left" lines).
+check_left() {	# OUT
+	local left
+	grep -q '^left account ' "$1" ||
+	    { problem "pam-drive did not say what was left running"; return; }
+	left=$(awk '$1 == "left" && ($3 != 1 || $4 != 0 || $5 != 0) {
+	    printf "%s%s: %d threads, %d children, %d sockets", sep, $2, $3, $4, $5; sep = "; " }' "$1")
+	[ -z "$left" ] || problem "left running when the PAM call returned: $left"
 }
 
 # The PAM outcome from pam-drive's output.
@@ -602,6 +694,7 @@ one_run() {
 		GOT=$(pam_outcome "$RIG/run.out")
 		MS=$(pam_ms "$RIG/run.out")
 		[ "$rc" = 0 ] || problem "pam-drive exited $rc: $(head -3 "$RIG/run.err")"
+		check_left "$RIG/run.out"
 		[ "$MS" -le "$BOUND_MS" ] ||
 		    problem "a PAM phase took $MS ms, more than Timeout + 1 s"
 	fi
