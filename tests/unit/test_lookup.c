@@ -1003,18 +1003,19 @@ test_failed_fetch_leaves_the_entry_intact(void **state)
 	static const struct {
 		const char	*mode;	/* the API's _mode */
 		int		 body;	/* what alice.json holds */
-		int		 code;	/* the fetch's failure */
+		const char	*why;	/* the logged reason, with its URL */
 	} cases[] = {
-		{ "status 500", 0, KF_ERR_HTTP },
-		{ "status 403", 0, KF_ERR_HTTP },
-		{ "garbage 600", 0, KF_ERR_PARSE },
-		{ "nul", 0, KF_ERR_PARSE },
-		{ "oversized 100000", 0, KF_ERR_TOOBIG },
-		{ NULL, 1, KF_ERR_USER_MISMATCH },	/* for mallory */
-		{ NULL, 2, KF_ERR_PARSE },		/* not JSON */
-		{ NULL, 3, KF_ERR_EXPIRED },		/* past its exp */
-		{ "close", 0, KF_ERR_FETCH },
-		{ "wrongtype", 4, KF_ERR_PARSE },	/* a web page */
+		{ "status 500", 0, "/users/alice: HTTP status 500" },
+		{ "status 403", 0, "/users/alice: HTTP status 403" },
+		{ "garbage 600", 0, "/users/alice: response rejected" },
+		{ "nul", 0, "/users/alice: response rejected" },
+		{ "oversized 100000", 0, "/users/alice: response larger than "
+		    "MaxResponseSize" },
+		{ NULL, 1, "/users/alice: response rejected" },	/* mallory's */
+		{ NULL, 2, "/users/alice: response rejected" },	/* not JSON */
+		{ NULL, 3, "/users/alice: response rejected" },	/* past exp */
+		{ "close", 0, "/users/alice: Server returned nothing" },
+		{ "wrongtype", 4, "is a web page" },
 	};
 
 	serve(t, "alice", tu_xstrdup(good));
@@ -1050,7 +1051,8 @@ test_failed_fetch_leaves_the_entry_intact(void **state)
 		expect_lookup(t, "alice", NULL, KF_USER_ACTIVE, key_a()->line,
 		    NULL);
 		assert_int_equal(requests(t), 2 + i);
-		assert_logged(&t->f->log, kf_strerror(cases[i].code));
+		assert_logged(&t->f->log, "user alice: API failing (http://");
+		assert_logged(&t->f->log, cases[i].why);
 		expect_entry_bytes(t, "alice", bytes, len);
 		expect_no_temporary_files(t);
 	}
