@@ -8,7 +8,7 @@ KF_PACKAGES="build-essential autoconf automake libtool pkg-config clang
 	libcurl4-openssl-dev libssl-dev libjansson-dev libpam0g-dev
 	libcmocka-dev libpam-wrapper libpamtest0-dev
 	openssh-server openssh-client openssl python3 passwd valgrind
-	nginx python3-cryptography
+	nginx python3-cryptography iproute2 util-linux
 	dpkg-dev debhelper lintian"
 
 kf_say() {

@@ -31,6 +31,8 @@ Control files, re-read on every request:
       slow SECONDS      sleep, then answer normally
       drip [SECONDS]    correct Content-Length, then the body one byte per
                         SECONDS (default 1)
+      driphead [SECONDS] the status line and headers one byte per SECONDS
+                        (default 1), then the body
       hang              read the request, never answer; the socket is held
                         until the client goes away, at most 120 s
       oversized BYTES   200, a JSON record padded to BYTES bytes, streamed
@@ -212,6 +214,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif word == "drip":
             delay = parse_number(float, word, arg) if arg else 1.0
             self.send_record(body, ctype, drip=delay)
+        elif word == "driphead":
+            delay = parse_number(float, word, arg) if arg else 1.0
+            self.server.log_request_line(self, "200")
+            head = ("HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
+                    "Content-Length: %d\r\n\r\n" % (ctype, len(body)))
+            for ch in head.encode("ascii"):
+                self.wfile.write(bytes([ch]))
+                self.wfile.flush()
+                time.sleep(delay)
+            self.wfile.write(body)
         elif word == "hang":
             self.server.log_request_line(self, "-")
             self.hold_until_client_leaves()

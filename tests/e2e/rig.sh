@@ -76,7 +76,7 @@ rig_cleanup() {
 	set +e
 	[ -n "$RIG" ] && rig_stop_nginx
 	for pidfile in "$RIG/sshd.pid" "$RIG/api.pid" "$RIG/syslog.pid" \
-	    "$RIG/dns.pid" "$RIG/syndrop.pid"; do
+	    "$RIG/dns.pid" "$RIG/syndrop.pid" "$RIG/silent.pid"; do
 		[ -f "$pidfile" ] || continue
 		pid=$(cat "$pidfile" 2>/dev/null)
 		[ -n "$pid" ] && kill "$pid" 2>/dev/null
@@ -156,6 +156,7 @@ rig_start_api() {
 RIG_DNS_NAME=api.kf.test	# in the test certificate; never in /etc/hosts
 RIG_DNS_ADDR=127.0.0.153
 RIG_SYNDROP_PORT=
+RIG_SILENT_PORT=
 
 # rig_dns_mode WORDS...: how the test DNS server behaves from now on
 # (tests/api/dns.py: answer NAME=ADDR..., silent, late S NAME=ADDR...,
@@ -204,19 +205,26 @@ rig_dns_queries() {
 	wc -l < "$RIG/dns.log"
 }
 
-# rig_start_syndrop: RIG_SYNDROP_PORT, a port on 127.0.0.1 whose listen
-# queue is full, so the kernel drops every SYN: connects never complete.
+# rig_start_syndrop [--silent]: RIG_SYNDROP_PORT, a port on 127.0.0.1
+# whose listen queue is full, so the kernel drops every SYN: connects
+# never complete.  With --silent, RIG_SILENT_PORT instead: it accepts and
+# never says a word (a TLS peer that never answers the client's hello).
 rig_start_syndrop() {
-	local i
-	"$RIG_PYTHON" "$KF_TOP_SRCDIR/tests/api/syndrop.py" \
-	    --port-file "$RIG/syndrop.port" --pid-file "$RIG/syndrop.pid" \
-	    </dev/null >/dev/null 2>"$RIG/syndrop.err" &
+	local i name=syndrop
+	[ "${1:-}" = --silent ] && name=silent
+	"$RIG_PYTHON" "$KF_TOP_SRCDIR/tests/api/syndrop.py" ${1:+"$1"} \
+	    --port-file "$RIG/$name.port" --pid-file "$RIG/$name.pid" \
+	    </dev/null >/dev/null 2>"$RIG/$name.err" &
 	for i in $(seq 100); do
-		[ -s "$RIG/syndrop.port" ] && break
+		[ -s "$RIG/$name.port" ] && break
 		sleep 0.1
 	done
-	[ -s "$RIG/syndrop.port" ] || { cat "$RIG/syndrop.err" >&2; rig_die "the SYN-dropping listener did not start"; }
-	RIG_SYNDROP_PORT=$(cat "$RIG/syndrop.port")
+	[ -s "$RIG/$name.port" ] || { cat "$RIG/$name.err" >&2; rig_die "the $name listener did not start"; }
+	if [ "$name" = silent ]; then
+		RIG_SILENT_PORT=$(cat "$RIG/$name.port")
+	else
+		RIG_SYNDROP_PORT=$(cat "$RIG/$name.port")
+	fi
 }
 
 # rig_start_nginx DOCROOT: a stock nginx serving DOCROOT as static files

@@ -90,6 +90,8 @@ dns-servfail;DNS answers SERVFAIL;name resolution of $DNS_NAME failed: Temporary
 dns-nxdomain;DNS answers NXDOMAIN;name resolution of $DNS_NAME failed: Name or service not known
 dns-aaaa;only an AAAA record, IPv6 unreachable;Couldn't connect|unreachable
 syn-drop;a connect that never completes (SYN dropped);timed out
+tls-silent;a peer that accepts and never answers the TLS hello;timed out
+driphead;the API sends its headers 1 byte per second;timed out
 all-hang;three URLs that each hang: DNS silent, SYN dropped, API silent;did not finish within Timeout.*trying the next URL
 "
 
@@ -159,6 +161,10 @@ dns-aaaa;warm;old;old;same
 dns-aaaa;cold;none;none;absent
 syn-drop;warm;old;old;same
 syn-drop;cold;none;none;absent
+tls-silent;warm;old;old;same
+tls-silent;cold;none;none;absent
+driphead;warm;old;old;same
+driphead;cold;none;none;absent
 all-hang;warm;old;old;same
 all-hang;cold;none;none;absent
 "
@@ -346,6 +352,7 @@ DNS_SKIP=
 if [ "${KF_FAULTS_NAMESPACE:-}" = 1 ]; then
 	rig_start_dns
 	rig_start_syndrop
+	rig_start_syndrop --silent
 	SYNDROP_PORT=$RIG_SYNDROP_PORT
 else
 	DNS_SKIP="no network namespace of its own (unshare --net failed)"
@@ -378,6 +385,7 @@ conf wronghost "https://127.0.0.1:$WRONGHOST_PORT/users/%u"
 if [ -z "$DNS_SKIP" ]; then
 	conf dns "https://$DNS_NAME:$RIG_API_PORT/users/%u"
 	conf syndrop "https://127.0.0.1:$SYNDROP_PORT/users/%u"
+	conf silent "https://127.0.0.1:$RIG_SILENT_PORT/users/%u"
 	conf allhang "https://$DNS_NAME:$RIG_API_PORT/users/%u" \
 	    "https://127.0.0.1:$SYNDROP_PORT/users/%u" \
 	    "https://127.0.0.1:$RIG_API_PORT/users/%u"
@@ -480,7 +488,7 @@ setup_case() {
 	rig_api_put "$FUSER" "$NEW_RECORD"
 	use_conf api
 	case $fault in
-	dns-*|syn-drop|all-hang)
+	dns-*|syn-drop|tls-silent|all-hang)
 		if [ -n "$DNS_SKIP" ]; then
 			CASE_SKIP=$DNS_SKIP
 			return 1
@@ -525,6 +533,8 @@ setup_case() {
 	# unreachable, and no packet leaves.
 	dns-aaaa)	use_conf dns; dns_mode answer "$DNS_NAME=2001:db8::1" ;;
 	syn-drop)	use_conf syndrop ;;
+	tls-silent)	use_conf silent ;;
+	driphead)	echo "driphead 1" > "$RIG/api/_mode" ;;
 	all-hang)	use_conf allhang; dns_mode silent
 			echo hang > "$RIG/api/_mode" ;;
 	esac
