@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "util.h"
 
 #include "config_file.h"
 #include "ctx.h"
@@ -668,6 +669,58 @@ static void
 test_stale_entry_serves_while_the_api_answers_500(void **state)
 {
 	stale_while_failing(*state, 0);
+}
+
+/*
+ * Rule 5: a fetch that ran into Timeout is not waited out again for 30 s
+ * while the entry may stand in; a quick failure is, and so is a lookup
+ * with nothing cached.
+ */
+static void
+test_a_timed_out_fetch_is_not_waited_out_again(void **state)
+{
+	struct lk *t = *state;
+	long t0;
+
+	configure(t, "Timeout 0.4\n");
+	serve(t, "alice", record("alice", "", key_a()->line, NULL));
+	serve(t, "bob", record("bob", "", key_b()->line, NULL));
+	expect_lookup(t, "alice", NULL, KF_USER_ACTIVE, key_a()->line, NULL);
+	api_mode(t, "hang");
+
+	at(TTL);
+	t0 = kf_monotonic_ms();
+	expect_lookup(t, "alice", NULL, KF_USER_ACTIVE, key_a()->line, NULL);
+	assert_true(kf_monotonic_ms() - t0 >= 350);
+	assert_int_equal(requests(t), 2);
+
+	/* Within 30 s: the cached answer at once, the API not asked. */
+	tu_log_reset(&t->f->log);
+	at(TTL + 29);
+	t0 = kf_monotonic_ms();
+	expect_lookup(t, "alice", NULL, KF_USER_ACTIVE, key_a()->line, NULL);
+	assert_true(kf_monotonic_ms() - t0 < 300);
+	assert_int_equal(requests(t), 2);
+	assert_logged(&t->f->log, "a fetch ran into Timeout less than 30 s "
+	    "ago");
+	assert_logged(&t->f->log, "serving the cached answer");
+
+	/* Nothing cached for bob: the hold-off never stands in for him. */
+	expect_no_answer(t, "bob", NULL, KF_ERR_TIMEOUT);
+	assert_int_equal(requests(t), 3);
+
+	/* After 30 s the API is asked again, and its answer counts. */
+	api_mode(t, "normal");
+	at(TTL + 31);
+	expect_lookup(t, "alice", NULL, KF_USER_ACTIVE, key_a()->line, NULL);
+	assert_int_equal(requests(t), 4);
+
+	/* A quick failure (HTTP 500) is not held off: the next asks. */
+	api_mode(t, "status 500");
+	at(2 * TTL + 40);
+	expect_lookup(t, "alice", NULL, KF_USER_ACTIVE, key_a()->line, NULL);
+	expect_lookup(t, "alice", NULL, KF_USER_ACTIVE, key_a()->line, NULL);
+	assert_int_equal(requests(t), 6);
 }
 
 static void
@@ -1576,6 +1629,7 @@ main(void)
 		T(test_stale_entry_is_renewed_by_304),
 		T(test_stale_entry_serves_while_the_api_is_down),
 		T(test_stale_entry_serves_while_the_api_answers_500),
+		T(test_a_timed_out_fetch_is_not_waited_out_again),
 		T(test_cache_max_stale_zero_never_serves_stale),
 		T(test_record_past_exp_is_never_served),
 		T(test_404_is_remembered_for_negative_ttl),
