@@ -450,8 +450,8 @@ kf_dir_open(const char *path, uid_t owner, struct kf_dir *d,
 	d->mapped = 1;
 	d->dev = st.st_dev;
 	d->ino = st.st_ino;
-	d->mtime = st.st_mtim.tv_sec;
-	d->mtime_nsec = st.st_mtim.tv_nsec;
+	d->ctime = st.st_ctim.tv_sec;
+	d->ctime_nsec = st.st_ctim.tv_nsec;
 	return 0;
 }
 
@@ -470,8 +470,8 @@ kf_dir_current(const struct kf_dir *d, const char *path)
 
 	return d->base != NULL && stat(path, &st) == 0 &&
 	    st.st_dev == d->dev && st.st_ino == d->ino &&
-	    (size_t)st.st_size == d->size && st.st_mtim.tv_sec == d->mtime &&
-	    st.st_mtim.tv_nsec == d->mtime_nsec;
+	    (size_t)st.st_size == d->size && st.st_ctim.tv_sec == d->ctime &&
+	    st.st_ctim.tv_nsec == d->ctime_nsec;
 }
 
 int

@@ -50,8 +50,8 @@ struct kf_dir {
 	size_t			 size;
 	dev_t			 dev;
 	ino_t			 ino;
-	time_t			 mtime;
-	long			 mtime_nsec;
+	time_t			 ctime;	/* changes with content, owner and mode */
+	long			 ctime_nsec;
 	int64_t			 iat;
 	uint32_t		 nusers, ngroups;
 	int			 mapped;	/* base is ours to munmap */
@@ -84,7 +84,7 @@ int	kf_dir_open(const char *path, uid_t owner, struct kf_dir *d,
 void	kf_dir_close(struct kf_dir *d);
 /* The same checks on bytes in memory (the fuzz target); d borrows buf. */
 int	kf_dir_from_buffer(const void *buf, size_t size, struct kf_dir *d);
-/* Whether path is still the file d maps (device, inode, size, mtime). */
+/* Whether path is still the file d maps (device, inode, size, ctime). */
 int	kf_dir_current(const struct kf_dir *d, const char *path);
 
 /*
