@@ -114,6 +114,19 @@ rig_wait_port() {
 	return 1
 }
 
+# rig_wait_file FILE LOG WHAT: waits (at most ~10 s) for a helper started
+# in the background to write FILE (its port or pid file); when it never
+# does, shows LOG and dies with "WHAT did not start".
+rig_wait_file() {
+	local i
+	for i in $(seq 100); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	cat "$2" >&2
+	rig_die "$3 did not start"
+}
+
 # rig_start_syslog: when the machine has no /dev/log (containers, CI),
 # catch syslog messages in $RIG/syslog.log so tests can read what was
 # logged.  Returns 1 when a system logger owns /dev/log already.
@@ -132,7 +145,6 @@ rig_start_syslog() {
 
 # rig_start_api: the test API over HTTPS with a throwaway CA.
 rig_start_api() {
-	local i
 	bash "$KF_TOP_SRCDIR/tests/api/mkcerts.sh" "$RIG/tls" ||
 	    rig_die "cannot make test certificates"
 	chmod 644 "$RIG/tls/ca.pem"
@@ -140,11 +152,7 @@ rig_start_api() {
 	    --data-dir "$RIG/api" --cert "$RIG/tls/server.pem" \
 	    --key "$RIG/tls/server.key" --port-file "$RIG/api.port" \
 	    --pid-file "$RIG/api.pid" 2>"$RIG/api.log" &
-	for i in $(seq 100); do
-		[ -s "$RIG/api.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$RIG/api.port" ] || { cat "$RIG/api.log" >&2; rig_die "test API did not start"; }
+	rig_wait_file "$RIG/api.port" "$RIG/api.log" "test API"
 	RIG_API_PORT=$(cat "$RIG/api.port")
 }
 
@@ -172,7 +180,6 @@ rig_dns_mode() {
 # "files dns"; both are bind-mounted, so the caller must be in a mount
 # namespace of its own.
 rig_start_dns() {
-	local i
 	grep -qw "$RIG_DNS_NAME" /etc/hosts && rig_die "$RIG_DNS_NAME is in /etc/hosts"
 	printf 'nameserver %s\n' "$RIG_DNS_ADDR" > "$RIG/resolv.conf"
 	sed 's/^hosts:.*/hosts: files dns/' /etc/nsswitch.conf > "$RIG/nsswitch.conf"
@@ -185,11 +192,7 @@ rig_start_dns() {
 	"$RIG_PYTHON" "$KF_TOP_SRCDIR/tests/api/dns.py" --bind "$RIG_DNS_ADDR" \
 	    --control "$RIG/dns.ctl" --log "$RIG/dns.log" \
 	    --pid-file "$RIG/dns.pid" </dev/null >/dev/null 2>"$RIG/dns.err" &
-	for i in $(seq 100); do
-		[ -s "$RIG/dns.pid" ] && break
-		sleep 0.1
-	done
-	[ -s "$RIG/dns.pid" ] || { cat "$RIG/dns.err" >&2; rig_die "the test DNS server did not start"; }
+	rig_wait_file "$RIG/dns.pid" "$RIG/dns.err" "the test DNS server"
 	# The wiring is real: the C library asks the test server.  (Not
 	# getent ahosts: its AI_ADDRCONFIG finds no address worth asking for
 	# in a namespace that has only loopback ones.)
@@ -210,16 +213,12 @@ rig_dns_queries() {
 # never complete.  With --silent, RIG_SILENT_PORT instead: it accepts and
 # never says a word (a TLS peer that never answers the client's hello).
 rig_start_syndrop() {
-	local i name=syndrop
+	local name=syndrop
 	[ "${1:-}" = --silent ] && name=silent
 	"$RIG_PYTHON" "$KF_TOP_SRCDIR/tests/api/syndrop.py" ${1:+"$1"} \
 	    --port-file "$RIG/$name.port" --pid-file "$RIG/$name.pid" \
 	    </dev/null >/dev/null 2>"$RIG/$name.err" &
-	for i in $(seq 100); do
-		[ -s "$RIG/$name.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$RIG/$name.port" ] || { cat "$RIG/$name.err" >&2; rig_die "the $name listener did not start"; }
+	rig_wait_file "$RIG/$name.port" "$RIG/$name.err" "the $name listener"
 	if [ "$name" = silent ]; then
 		RIG_SILENT_PORT=$(cat "$RIG/$name.port")
 	else

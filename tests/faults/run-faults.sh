@@ -324,17 +324,12 @@ rig_start_api
 # start_server NAME ARGS...: another instance of the test API; prints its
 # port.  Its stdout is not the caller's: $(...) would wait for it.
 start_server() {
-	local name=$1 i
+	local name=$1
 	shift
 	"$RIG_PYTHON" "$KF_TOP_SRCDIR/tests/api/server.py" "$@" \
 	    --port-file "$RIG/api-$name.port" --pid-file "$RIG/api-$name.pid" \
 	    </dev/null >/dev/null 2>"$RIG/api-$name.log" &
-	for i in $(seq 100); do
-		[ -s "$RIG/api-$name.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$RIG/api-$name.port" ] ||
-	    { cat "$RIG/api-$name.log" >&2; rig_die "API $name did not start"; }
+	rig_wait_file "$RIG/api-$name.port" "$RIG/api-$name.log" "API $name"
 	cat "$RIG/api-$name.port"
 }
 # The same API behind a certificate valid only for wrong.example.
