@@ -366,7 +366,6 @@ get_once(CURL *c, const struct kf_config *cfg, const char *url,
 		r = KF_ERR_TIMEOUT;
 		goto out;
 	}
-	kc.easy_reset(c);
 	if (setup_handle(c, cfg, url, headers, resolve, &t,
 	    remaining_ms) != 0) {
 		snprintf(why, KF_FETCH_WHY_MAX, "libcurl refused an option");
@@ -393,7 +392,10 @@ get_once(CURL *c, const struct kf_config *cfg, const char *url,
 		r = 0;
 	}
  out:
-	/* The handle keeps a pointer to the list: not once it is reset. */
+	/*
+	 * The handle keeps pointers to the resolve list and to t: reset, it
+	 * keeps neither, and the next get_once() starts from a clean handle.
+	 */
 	kc.easy_reset(c);
 	if (resolve != NULL)
 		kc.slist_free_all(resolve);

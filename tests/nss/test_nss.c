@@ -212,7 +212,7 @@ test_a_new_file_is_seen_and_a_bad_one_serves_nothing(void **state)
 {
 	struct passwd pw;
 	char buf[1024];
-	int e, fd;
+	int e;
 
 	(void)state;
 	install(2);
@@ -233,7 +233,6 @@ test_a_new_file_is_seen_and_a_bad_one_serves_nothing(void **state)
 	unlink(TEST_FILE);
 	assert_int_equal(m.getpwuid_r(200101, &pw, buf, sizeof(buf), &e),
 	    NSS_STATUS_UNAVAIL);
-	(void)fd;
 }
 
 static void *
